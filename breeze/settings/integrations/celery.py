@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from breeze.settings.env import env_int, env_str
+
+_REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+# A task whose worker died is redelivered rather than dropped; tasks are idempotent.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=90)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Named queues keep slow provider I/O from starving dispatch (ARCHITECTURE.md, processes).
+CELERY_TASK_QUEUES_NAMES = ["default", "dispatch", "telephony", "webhooks", "postcall"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+# Declared in code; django-celery-beat's database scheduler copies these into its tables.
+CELERY_BEAT_SCHEDULE = {
+    "service-heartbeat": {
+        "task": "config.tasks.service_heartbeat",
+        "schedule": 30.0,
+        "args": ("celery",),
+    },
+}

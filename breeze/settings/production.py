@@ -1,0 +1,13 @@
+"""Production: secrets must come from the environment; nothing is generated on disk."""
+
+from breeze.settings.base import *  # noqa: F403
+from breeze.settings.env import env_bool, env_int, env_required
+
+DEBUG = False
+SECRET_KEY = env_required("SECRET_KEY")
+BREEZE_ENCRYPTION_KEY = env_required("BREEZE_ENCRYPTION_KEY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0)

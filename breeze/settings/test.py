@@ -1,0 +1,19 @@
+"""Test settings: the same real PostgreSQL and Redis, kept apart from a running dev stack."""
+
+from breeze.settings.base import *  # noqa: F403
+from breeze.settings.env import env_str, local_secret
+
+DEBUG = False
+SECRET_KEY = local_secret("SECRET_KEY", LOCAL_STATE_DIR / "secret_key")
+BREEZE_ENCRYPTION_KEY = local_secret("BREEZE_ENCRYPTION_KEY", LOCAL_STATE_DIR / "encryption_key")
+# A separate Redis database so tests never consume a running dev stack's queues.
+REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from config.admin_scoping import MerchantScopedAdmin, adopt_saved
+from config.forms import MembershipForm, ProviderCredentialForm
+from config.models import Membership, Merchant, ProviderCredential, ServiceHeartbeat
+from config.selectors import merchant_ids_allowing, user_is_platform_admin, user_may
+from config.services import (
+    membership_create,
+    membership_update_role,
+    merchant_create,
+    merchant_update,
+    provider_credential_create,
+    provider_credential_update,
+)
+from config.types import Action, Resource
+
+admin.site.site_header = "Breeze"
+admin.site.site_title = "Breeze admin"
+admin.site.index_title = "Operations"
+
+
+@admin.register(Merchant)
+class MerchantAdmin(MerchantScopedAdmin[Merchant]):
+    resource = Resource.MERCHANT
+    merchant_field = "pk"
+    list_display = ["name", "slug", "time_zone", "is_active", "created_at"]
+    list_filter = ["is_active", "time_zone"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Merchant, form: ModelForm[Merchant], change: bool
+    ) -> None:
+        if change:
+            merchant_update(
+                merchant=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
+            )
+        else:
+            adopt_saved(obj, merchant_create(name=obj.name, slug=obj.slug, time_zone=obj.time_zone))
+            if not obj.is_active:
+                merchant_update(merchant=obj, is_active=False)
+
+
+@admin.register(Membership)
+class MembershipAdmin(MerchantScopedAdmin[Membership]):
+    resource = Resource.MEMBERSHIP
+    form = MembershipForm
+    list_display = ["user", "merchant", "role", "created_at"]
+    list_filter = [("merchant", admin.RelatedOnlyFieldListFilter), "role"]
+    search_fields = ["user__username", "user__email", "merchant__name"]
+    autocomplete_fields = ["merchant"]
+    list_select_related = ["user", "merchant"]
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Membership | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[ModelForm[Membership]]:
+        form_class = super().get_form(request, obj, change, **kwargs)
+        if user_is_platform_admin(user=request.user):
+            return form_class
+        merchant_ids = (
+            merchant_ids_allowing(user=request.user, resource=self.resource, action=Action.ADD)
+            or set()
+        )
+
+        class MerchantAdminMembershipForm(form_class):  # type: ignore[valid-type, misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                if "user" in self.fields:
+                    self.limit_for_merchant_admin(merchant_ids)
+
+        return MerchantAdminMembershipForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> list[str]:
+        # Moving a membership between users or merchants is a delete and an add.
+        return ["user", "merchant"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: Membership, form: ModelForm[Membership], change: bool
+    ) -> None:
+        actor = request.user
+        assert isinstance(actor, User)  # the admin only serves signed-in staff
+        if change:
+            membership_update_role(membership=obj, role=obj.role, granted_by=actor)
+        else:
+            saved = membership_create(
+                user=obj.user, merchant=obj.merchant, role=obj.role, granted_by=actor
+            )
+            adopt_saved(obj, saved)
+
+
+@admin.register(ProviderCredential)
+class ProviderCredentialAdmin(MerchantScopedAdmin[ProviderCredential]):
+    resource = Resource.CREDENTIAL
+    form = ProviderCredentialForm
+    list_display = [
+        "merchant",
+        "provider",
+        "label",
+        "stored_secret_names",
+        "is_active",
+        "updated_at",
+    ]
+    list_filter = [("merchant", admin.RelatedOnlyFieldListFilter), "provider", "is_active"]
+    search_fields = ["merchant__name", "label"]
+    autocomplete_fields = ["merchant"]
+    list_select_related = ["merchant"]
+    readonly_fields = ["stored_secret_names", "created_at", "updated_at"]
+
+    @admin.display(description="stored secrets")
+    def stored_secret_names(self, obj: ProviderCredential) -> str:
+        return ", ".join(obj.secret_names)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ProviderCredential | None = None
+    ) -> list[str]:
+        fixed = ["merchant", "provider"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: ProviderCredential,
+        form: ModelForm[ProviderCredential],
+        change: bool,
+    ) -> None:
+        secrets = form.cleaned_data.get("secrets")
+        if change:
+            provider_credential_update(
+                credential=obj, secrets=secrets, label=obj.label, is_active=obj.is_active
+            )
+            return
+        saved = provider_credential_create(
+            merchant=obj.merchant, provider=obj.provider, label=obj.label, secrets=secrets or {}
+        )
+        if not obj.is_active:
+            provider_credential_update(credential=saved, is_active=False)
+        adopt_saved(obj, saved)
+
+
+@admin.register(ServiceHeartbeat)
+class ServiceHeartbeatAdmin(admin.ModelAdmin[ServiceHeartbeat]):
+    list_display = ["name", "last_seen_at", "detail"]
+    readonly_fields = ["name", "last_seen_at", "detail"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return user_may(user=request.user, resource=Resource.PLATFORM, action=Action.VIEW)
+
+    def has_view_permission(
+        self, request: HttpRequest, obj: ServiceHeartbeat | None = None
+    ) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ServiceHeartbeat | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ServiceHeartbeat | None = None
+    ) -> bool:
+        return self.has_module_permission(request)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BreezeConfigConfig(AppConfig):
+    name = "config"
+    label = "config"
+    verbose_name = "Tenancy and configuration"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from config.exceptions import ApplicationError
+from config.models import Membership, ProviderCredential
+from config.services import provider_credential_clean_secrets
+from config.types import PROVIDER_REQUIRED_SECRETS
+
+
+class MembershipForm(forms.ModelForm[Membership]):
+    class Meta:
+        model = Membership
+        fields = ["user", "merchant", "role"]
+
+    def limit_for_merchant_admin(self, merchant_ids: set[int]) -> None:
+        """Merchant admins pick among their own merchants' people and merchant roles only."""
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = (
+            get_user_model()
+            .objects.filter(memberships__merchant_id__in=merchant_ids)
+            .distinct()
+            .order_by("username")
+        )
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [
+            choice
+            for choice in Membership.Role.choices
+            if choice[0] != Membership.Role.PLATFORM_ADMIN
+        ]
+        self.fields["merchant"].required = True
+
+
+_SECRETS_HELP = "A JSON object of the vendor's secrets. Required keys: " + "; ".join(
+    f"{provider}: {', '.join(keys)}" for provider, keys in PROVIDER_REQUIRED_SECRETS.items()
+)
+
+
+class ProviderCredentialForm(forms.ModelForm[ProviderCredential]):
+    """Secrets are write-only: the field is always rendered empty, blank keeps what is stored."""
+
+    secrets = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        required=False,
+        help_text=_SECRETS_HELP,
+    )
+
+    class Meta:
+        model = ProviderCredential
+        fields = ["merchant", "provider", "label", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["secrets"].initial = ""
+        if self.instance.pk:
+            self.fields["secrets"].help_text = (
+                f"Stored: {', '.join(self.instance.secret_names)}. Leave blank to keep them; "
+                "enter a new JSON object to replace them. " + _SECRETS_HELP
+            )
+
+    def clean_secrets(self) -> dict[str, Any] | None:
+        raw = self.cleaned_data["secrets"].strip()
+        if not raw:
+            if not self.instance.pk:
+                raise forms.ValidationError("Enter the credential's secrets.")
+            return None
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                f"Not valid JSON: {error.msg} (line {error.lineno})."
+            ) from error
+        if not isinstance(value, dict):
+            raise forms.ValidationError('Enter a JSON object, like {"api_key": "…"}.')
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        secrets = cleaned.get("secrets")
+        provider = cleaned.get("provider") or self.instance.provider
+        if secrets is not None and provider:
+            try:
+                provider_credential_clean_secrets(provider=provider, secrets=secrets)
+            except ApplicationError as error:
+                self.add_error("secrets", error.message)
+        return cleaned

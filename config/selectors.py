@@ -1,0 +1,107 @@
+"""Reads for tenancy, including the one scoping helper every merchant-owned queryset uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import models
+
+from config.crypto import decrypt_json
+from config.models import Membership, Merchant, ProviderCredential
+from config.permissions import role_allows
+from config.types import Action, Resource
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+def user_is_platform_admin(*, user: AnyUser) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(user_id=user.pk, role=Membership.Role.PLATFORM_ADMIN).exists()
+
+
+def merchant_roles_for_user(*, user: AnyUser) -> dict[int, str]:
+    """Map merchant id → the user's role there (platform admins are handled separately)."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    rows = Membership.objects.filter(user_id=user.pk, merchant__isnull=False).values_list(
+        "merchant_id", "role"
+    )
+    return {merchant_id: role for merchant_id, role in rows if merchant_id is not None}  # type: ignore[redundant-expr]
+
+
+def merchant_ids_allowing(
+    *, user: AnyUser, resource: Resource, action: Action = Action.VIEW
+) -> set[int] | None:
+    """The merchants where `user` may do `action` on `resource`; None means every merchant."""
+    if user_is_platform_admin(user=user):
+        return None
+    return {
+        merchant_id
+        for merchant_id, role in merchant_roles_for_user(user=user).items()
+        if role_allows(role, resource, action)
+    }
+
+
+def scope_queryset(
+    queryset: models.QuerySet[_M],
+    *,
+    user: AnyUser,
+    resource: Resource,
+    merchant_field: str = "merchant",
+    action: Action = Action.VIEW,
+) -> models.QuerySet[_M]:
+    """Restrict `queryset` to rows of merchants where `user` may `action` on `resource`.
+
+    Every queryset that reaches merchant-owned rows goes through here, in the admin and the
+    API alike, so a row outside the caller's merchants is simply not found.
+    `merchant_field` is the lookup path to the merchant's id (`"pk"` for Merchant itself).
+    """
+    merchant_ids = merchant_ids_allowing(user=user, resource=resource, action=action)
+    if merchant_ids is None:
+        return queryset
+    lookup: dict[str, Any] = {f"{merchant_field}__in": merchant_ids}
+    return queryset.filter(**lookup)
+
+
+def user_may(
+    *, user: AnyUser, resource: Resource, action: Action, merchant_id: int | None = None
+) -> bool:
+    """Whether `user` may `action` on `resource`, in one merchant or in any of theirs."""
+    merchant_ids = merchant_ids_allowing(user=user, resource=resource, action=action)
+    if merchant_ids is None:
+        return True
+    if merchant_id is None:
+        return bool(merchant_ids)
+    return merchant_id in merchant_ids
+
+
+def merchant_list(*, user: AnyUser, action: Action = Action.VIEW) -> models.QuerySet[Merchant]:
+    return scope_queryset(
+        Merchant.objects.all(),
+        user=user,
+        resource=Resource.MERCHANT,
+        merchant_field="pk",
+        action=action,
+    )
+
+
+def provider_credential_secrets(*, credential: ProviderCredential) -> dict[str, str]:
+    """Decrypted secrets, for the code that talks to the vendor; never for display."""
+    return decrypt_json(credential.secrets_ciphertext)
+
+
+def provider_credential_get_active(
+    *, merchant_id: int, provider: str, label: str = "default"
+) -> ProviderCredential | None:
+    return ProviderCredential.objects.filter(
+        merchant_id=merchant_id, provider=provider, label=label, is_active=True
+    ).first()
