@@ -44,9 +44,10 @@ class MerchantAdmin(MerchantScopedAdmin[Merchant]):
                 merchant=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
             )
         else:
-            adopt_saved(obj, merchant_create(name=obj.name, slug=obj.slug, time_zone=obj.time_zone))
-            if not obj.is_active:
-                merchant_update(merchant=obj, is_active=False)
+            saved = merchant_create(
+                name=obj.name, slug=obj.slug, time_zone=obj.time_zone, is_active=obj.is_active
+            )
+            adopt_saved(obj, saved)
 
 
 @admin.register(Membership)
@@ -142,10 +143,12 @@ class ProviderCredentialAdmin(MerchantScopedAdmin[ProviderCredential]):
             )
             return
         saved = provider_credential_create(
-            merchant=obj.merchant, provider=obj.provider, label=obj.label, secrets=secrets or {}
+            merchant=obj.merchant,
+            provider=obj.provider,
+            label=obj.label,
+            secrets=secrets or {},
+            is_active=obj.is_active,
         )
-        if not obj.is_active:
-            provider_credential_update(credential=saved, is_active=False)
         adopt_saved(obj, saved)
 
 

@@ -15,8 +15,10 @@ from config.selectors import user_is_platform_admin, user_may
 from config.types import PROVIDER_REQUIRED_SECRETS, Action, Resource
 
 
-def merchant_create(*, name: str, slug: str, time_zone: str = "UTC") -> Merchant:
-    merchant = Merchant(name=name, slug=slug, time_zone=time_zone)
+def merchant_create(
+    *, name: str, slug: str, time_zone: str = "UTC", is_active: bool = True
+) -> Merchant:
+    merchant = Merchant(name=name, slug=slug, time_zone=time_zone, is_active=is_active)
     merchant.full_clean()
     merchant.save()
     return merchant
@@ -96,7 +98,12 @@ def provider_credential_clean_secrets(*, provider: str, secrets: Any) -> dict[st
 
 
 def provider_credential_create(
-    *, merchant: Merchant, provider: str, secrets: dict[str, Any], label: str = "default"
+    *,
+    merchant: Merchant,
+    provider: str,
+    secrets: dict[str, Any],
+    label: str = "default",
+    is_active: bool = True,
 ) -> ProviderCredential:
     if provider not in PROVIDER_REQUIRED_SECRETS:
         raise CredentialError(f"unknown provider {provider!r}", field="provider")
@@ -107,6 +114,7 @@ def provider_credential_create(
         label=label,
         secrets_ciphertext=encrypt_json(clean),
         secret_names=sorted(clean),
+        is_active=is_active,
     )
     credential.full_clean()
     credential.save()

@@ -12,6 +12,7 @@ BREEZE_ADMIN_PASSWORD = local_secret(
 # Serve static files straight from the apps, so a fresh clone needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT = None  # nothing is collected outside production
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,101 @@
+"""The stack's processes, started for real: Daphne, a Celery worker, the voice pool."""
+
+from __future__ import annotations
+
+import json
+import signal
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect
+
+from breeze.celery import app as celery_app
+from config.models import ServiceHeartbeat
+from config.tasks import service_heartbeat
+from tests.conftest import free_port
+from tests.processes import BIN, running, subprocess_env, wait_for
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+
+
+def _http_get(url: str) -> tuple[int, bytes] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read()
+    except OSError:
+        return None
+
+
+def test_daphne_serves_http_and_a_websocket_through_channels_routing(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "daphne.log"
+    args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "breeze.asgi:application"]
+
+    with running(args, env=subprocess_env(), log=log):
+        status, body = wait_for(
+            lambda: _http_get(f"http://127.0.0.1:{port}/readyz"), timeout=30, what="daphne", log=log
+        )
+        with connect(f"ws://127.0.0.1:{port}/ws/healthz/", open_timeout=5) as websocket:
+            greeting = json.loads(websocket.recv(timeout=5))
+
+    assert (status, json.loads(body)["status"]) == (200, "ok")
+    assert greeting == {"status": "ok"}
+
+
+@pytest.fixture
+def celery_not_eager() -> Iterator[None]:
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.mark.usefixtures("celery_not_eager")
+def test_a_real_celery_worker_runs_a_task_from_redis_against_postgresql(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    args = [
+        str(BIN / "celery"),
+        "-A",
+        "breeze",
+        "worker",
+        "--pool",
+        "solo",
+        "--queues",
+        "default",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel",
+        "INFO",
+    ]
+
+    with running(args, env=subprocess_env(), log=log):
+        service_heartbeat.apply_async(args=("pytest-worker",), queue="default")
+        heartbeat = wait_for(
+            lambda: ServiceHeartbeat.objects.filter(name="pytest-worker").first(),
+            timeout=60,
+            what="the worker to record a heartbeat",
+            log=log,
+        )
+
+    assert heartbeat.detail["host"]
+    assert "Task config.tasks.service_heartbeat" in log.read_text()
+
+
+def test_voice_pool_reports_liveness_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    log = tmp_path / "voice.log"
+    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "3"]
+
+    with running(args, env=subprocess_env(), log=log) as process:
+        heartbeat = wait_for(
+            lambda: ServiceHeartbeat.objects.filter(name="voice-pool").first(),
+            timeout=30,
+            what="the voice pool heartbeat",
+            log=log,
+        )
+        process.send_signal(signal.SIGTERM)
+        exit_code = process.wait(timeout=10)
+
+    assert heartbeat.detail == {"target_size": 3, "idle": 0}
+    assert exit_code == 0
+    assert "voice pool: stopped" in log.read_text()
