@@ -4,17 +4,28 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from config.admin_scoping import MerchantScopedAdmin, adopt_saved
-from config.forms import MembershipForm, ProviderCredentialForm
-from config.models import Membership, Merchant, ProviderCredential, ServiceHeartbeat
+from config.forms import FlagForm, MembershipForm, MerchantSecretForm, ProviderCredentialForm
+from config.models import (
+    Flag,
+    Membership,
+    Merchant,
+    MerchantSecret,
+    ProviderCredential,
+    ServiceHeartbeat,
+)
 from config.selectors import merchant_ids_allowing, user_is_platform_admin, user_may
 from config.services import (
+    flag_delete,
+    flag_set,
     membership_create,
     membership_update_role,
     merchant_create,
+    merchant_secret_set,
     merchant_update,
     provider_credential_create,
     provider_credential_update,
@@ -177,3 +188,80 @@ class ServiceHeartbeatAdmin(admin.ModelAdmin[ServiceHeartbeat]):
         self, request: HttpRequest, obj: ServiceHeartbeat | None = None
     ) -> bool:
         return self.has_module_permission(request)
+
+
+@admin.register(MerchantSecret)
+class MerchantSecretAdmin(MerchantScopedAdmin[MerchantSecret]):
+    resource = Resource.CREDENTIAL
+    form = MerchantSecretForm
+    list_display = ["name", "merchant", "updated_at"]
+    list_filter = [("merchant", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "merchant__name"]
+    autocomplete_fields = ["merchant"]
+    list_select_related = ["merchant"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: MerchantSecret | None = None
+    ) -> list[str]:
+        return ["merchant", "name"] if obj is not None else []
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: MerchantSecret,
+        form: ModelForm[MerchantSecret],
+        change: bool,
+    ) -> None:
+        value = form.cleaned_data.get("value")
+        if value is None:
+            return  # blank on change keeps the stored value
+        adopt_saved(obj, merchant_secret_set(merchant=obj.merchant, name=obj.name, value=value))
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin[Flag]):
+    """Platform admins only: flags change how every call of a merchant, or of all, behaves."""
+
+    form = FlagForm
+    list_display = ["key", "merchant", "value", "is_active", "updated_at"]
+    list_filter = ["is_active", ("merchant", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["key", "description"]
+    list_select_related = ["merchant"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return user_may(user=request.user, resource=Resource.PLATFORM, action=Action.VIEW)
+
+    def has_view_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def save_model(
+        self, request: HttpRequest, obj: Flag, form: ModelForm[Flag], change: bool
+    ) -> None:
+        saved = flag_set(
+            key=obj.key,
+            value=obj.value,
+            merchant=obj.merchant,
+            is_active=obj.is_active,
+            description=obj.description,
+        )
+        adopt_saved(obj, saved)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Flag | None = None) -> list[str]:
+        # A flag is identified by its key and scope; another key is another flag.
+        return ["key", "merchant"] if obj is not None else []
+
+    def delete_model(self, request: HttpRequest, obj: Flag) -> None:
+        flag_delete(flag=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
+        for flag in queryset:
+            flag_delete(flag=flag)

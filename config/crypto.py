@@ -41,3 +41,14 @@ def decrypt_json(token: str) -> dict[str, str]:
 def reencrypt(token: str) -> str:
     """Re-encrypt with the first (newest) key, for rotating keys."""
     return _cipher().rotate(token.encode()).decode()
+
+
+def encrypt_text(value: str) -> str:
+    return _cipher().encrypt(value.encode()).decode()
+
+
+def decrypt_text(token: str) -> str:
+    try:
+        return _cipher().decrypt(token.encode()).decode()
+    except InvalidToken as error:
+        raise DecryptionError("no configured BREEZE_ENCRYPTION_KEY decrypts this value") from error

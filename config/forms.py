@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from config.exceptions import ApplicationError
-from config.models import Membership, ProviderCredential
+from config.models import Flag, Membership, MerchantSecret, ProviderCredential
 from config.services import provider_credential_clean_secrets
 from config.types import PROVIDER_REQUIRED_SECRETS
 
@@ -90,3 +90,30 @@ class ProviderCredentialForm(forms.ModelForm[ProviderCredential]):
             except ApplicationError as error:
                 self.add_error("secrets", error.message)
         return cleaned
+
+
+class MerchantSecretForm(forms.ModelForm[MerchantSecret]):
+    """The value is write-only: always rendered empty; blank keeps the stored value."""
+
+    value = forms.CharField(
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        required=False,
+    )
+
+    class Meta:
+        model = MerchantSecret
+        fields = ["merchant", "name"]
+
+    def clean_value(self) -> str | None:
+        value: str = self.cleaned_data["value"]
+        if not value and not self.instance.pk:
+            raise forms.ValidationError("Enter the secret's value.")
+        return value or None
+
+
+class FlagForm(forms.ModelForm[Flag]):
+    value = forms.JSONField(help_text='Any JSON value: "rules", 0.8, true, {"stop_secs": 1.0}.')
+
+    class Meta:
+        model = Flag
+        fields = ["key", "merchant", "value", "is_active", "description"]

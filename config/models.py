@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -132,3 +133,69 @@ class ServiceHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MerchantSecret(TimeStampedModel):
+    """A named value templates may use as `{name}` (API tokens for hooks…), encrypted at rest."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="secrets")
+    name = models.CharField(
+        max_length=64,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z_][A-Za-z0-9_]*$",
+                "Use letters, digits and underscores, not starting with a digit.",
+            )
+        ],
+    )
+    value_ciphertext = models.TextField(editable=False)
+
+    class Meta:
+        ordering = ["merchant__name", "name"]
+        constraints = [
+            # Variable resolution looks a merchant's secret up by name.
+            models.UniqueConstraint(
+                fields=["merchant", "name"], name="merchant_secret_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} · {self.name}"
+
+
+class Flag(TimeStampedModel):
+    """A dynamic override of one call setting (dotted key), platform-wide or for one merchant.
+
+    Flags sit between the environment's defaults and the template in the configuration
+    hierarchy; they are cached in Redis and read at the start of every call.
+    """
+
+    key = models.CharField(
+        max_length=128,
+        validators=[
+            RegexValidator(r"^[a-z_]+(\.[a-z_]+)*$", "A dotted settings path such as llm.provider.")
+        ],
+    )
+    value = models.JSONField()
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="flags", null=True, blank=True
+    )
+    is_active = models.BooleanField(default=True)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            # One value per key platform-wide, and one per key per merchant.
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(merchant__isnull=True), name="flag_unique_global_key"
+            ),
+            models.UniqueConstraint(
+                fields=["key", "merchant"],
+                condition=Q(merchant__isnull=False),
+                name="flag_unique_merchant_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.merchant or 'platform'})"

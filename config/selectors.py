@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
-from config.crypto import decrypt_json
-from config.models import Membership, Merchant, ProviderCredential
+from config.crypto import decrypt_json, decrypt_text
+from config.models import Membership, Merchant, MerchantSecret, ProviderCredential
 from config.permissions import role_allows
 from config.types import Action, Resource
 
@@ -105,3 +105,19 @@ def provider_credential_get_active(
     return ProviderCredential.objects.filter(
         merchant_id=merchant_id, provider=provider, label=label, is_active=True
     ).first()
+
+
+def merchant_secret_names(*, merchant_id: int) -> set[str]:
+    return set(
+        MerchantSecret.objects.filter(merchant_id=merchant_id).values_list("name", flat=True)
+    )
+
+
+def merchant_secret_values(*, merchant_id: int) -> dict[str, str]:
+    """Decrypted merchant secrets, for resolving `{variables}` at call time; never for display."""
+    return {
+        name: decrypt_text(ciphertext)
+        for name, ciphertext in MerchantSecret.objects.filter(merchant_id=merchant_id).values_list(
+            "name", "value_ciphertext"
+        )
+    }

@@ -8,9 +8,17 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from config.crypto import encrypt_json
+from config.crypto import encrypt_json, encrypt_text
 from config.exceptions import ApplicationError, CredentialError
-from config.models import Membership, Merchant, ProviderCredential, ServiceHeartbeat
+from config.flags import flag_cache_clear
+from config.models import (
+    Flag,
+    Membership,
+    Merchant,
+    MerchantSecret,
+    ProviderCredential,
+    ServiceHeartbeat,
+)
 from config.selectors import user_is_platform_admin, user_may
 from config.types import PROVIDER_REQUIRED_SECRETS, Action, Resource
 
@@ -159,3 +167,44 @@ def user_ensure(
     user.is_superuser = is_superuser or user.is_superuser
     user.save()
     return user
+
+
+def merchant_secret_set(*, merchant: Merchant, name: str, value: str) -> MerchantSecret:
+    """Create or replace a merchant's named secret."""
+    if not value:
+        raise ApplicationError("a secret needs a value", field="value")
+    secret = MerchantSecret.objects.filter(merchant=merchant, name=name).first() or MerchantSecret(
+        merchant=merchant, name=name
+    )
+    secret.value_ciphertext = encrypt_text(value)
+    secret.full_clean()
+    secret.save()
+    return secret
+
+
+def flag_set(
+    *,
+    key: str,
+    value: Any,
+    merchant: Merchant | None = None,
+    is_active: bool = True,
+    description: str = "",
+) -> Flag:
+    """Create or change a flag; calls that start after the commit see it."""
+    flag = Flag.objects.filter(key=key, merchant=merchant).first() or Flag(
+        key=key, merchant=merchant
+    )
+    flag.value = value
+    flag.is_active = is_active
+    flag.description = description
+    flag.full_clean()
+    with transaction.atomic():
+        flag.save()
+        transaction.on_commit(flag_cache_clear)
+    return flag
+
+
+def flag_delete(*, flag: Flag) -> None:
+    with transaction.atomic():
+        flag.delete()
+        transaction.on_commit(flag_cache_clear)

@@ -38,7 +38,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "channels",
     "django_celery_beat",
+    "breeze",
     "config",
+    "templates_app",
 ]
 
 MIDDLEWARE = [
@@ -119,3 +121,4 @@ REST_FRAMEWORK = {
 
 from breeze.settings.integrations.celery import *  # noqa: E402, F403
 from breeze.settings.integrations.channels import *  # noqa: E402, F403
+from breeze.settings.integrations.voice import *  # noqa: E402, F403

@@ -1,4 +1,4 @@
-"""Demo merchants and logins for a fresh machine; safe to run on every `make run`."""
+"""Demo merchants, logins and templates for a fresh machine; safe to run on every `make run`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.models import Membership, Merchant
 from config.services import membership_create, merchant_create, user_ensure
+from templates_app.services import template_load_demos
 
 Role = Membership.Role
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             )
             if not Membership.objects.filter(user=user, merchant=merchants[slug]).exists():
                 membership_create(user=user, merchant=merchants[slug], role=role)
+        for merchant in merchants.values():
+            template_load_demos(merchant=merchant)
         usernames = ", ".join(["admin", *(member[0] for member in DEMO_MEMBERS)])
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,114 @@
+"""`{name}` placeholders: finding them, filling them, and checking a lead's payload against them.
+
+Values come from, first match wins: the lead's payload, the template's secrets, the merchant's
+secrets, then the call's built-ins. An unresolved placeholder stays as literal text; there is
+no escape syntax and no recursion (a value containing `{x}` is not filled again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from templates_app.types import Issue
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Filled by Breeze for every call, so templates may use them without declaring them.
+BUILTIN_VARIABLES = ("merchant_name", "customer_phone", "call_id")
+
+
+def placeholders(text: str) -> list[str]:
+    return PLACEHOLDER.findall(text)
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def render_deep(value: Any, values: Mapping[str, str]) -> Any:
+    """Fill placeholders in every string inside nested dicts and lists (HTTP headers, bodies)."""
+    if isinstance(value, str):
+        return render(value, values)
+    if isinstance(value, Mapping):
+        return {key: render_deep(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_deep(item, values) for item in value]
+    return value
+
+
+def strings_with_paths(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from strings_with_paths(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings_with_paths(item, f"{path}[{index}]")
+
+
+def variable_pool(
+    *,
+    payload: Mapping[str, Any],
+    template_secrets: Mapping[str, str],
+    merchant_secrets: Mapping[str, str],
+    builtins: Mapping[str, str],
+) -> dict[str, str]:
+    pool: dict[str, str] = {}
+    for layer in (builtins, merchant_secrets, template_secrets, payload):
+        pool.update({key: _as_text(value) for key, value in layer.items()})
+    return pool
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_TYPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "string": (lambda value: isinstance(value, str), "must be a string"),
+    "boolean": (lambda value: isinstance(value, bool), "must be true or false"),
+    "integer": (
+        lambda value: isinstance(value, int) and not isinstance(value, bool),
+        "must be an integer",
+    ),
+    "number": (
+        lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+        "must be a number",
+    ),
+    "date": (_is_date, "must be a date like 2026-11-25"),
+}
+
+
+def payload_issues(*, definition: Mapping[str, Any], payload: Any) -> list[Issue]:
+    """Why a lead's payload cannot be used with this definition; empty when it can.
+
+    Required variables must be present and non-empty; every declared variable that is present
+    must have its declared type. Undeclared keys are allowed (merchants send extra context).
+    """
+    if not isinstance(payload, Mapping):
+        return [Issue("$", "payload must be a JSON object")]
+    issues = []
+    for variable in definition.get("variables", []):
+        name, kind = variable["name"], variable["type"]
+        path = f"$.{name}"
+        value = payload.get(name)
+        if value is None or value == "":
+            if variable.get("required", False):
+                issues.append(Issue(path, f"{name} is required by this template"))
+            continue
+        is_valid, problem = _TYPE_CHECKS[kind]
+        if not is_valid(value):
+            issues.append(Issue(path, f"{name} {problem}"))
+    return issues
