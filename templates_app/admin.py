@@ -8,7 +8,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config.admin_scoping import MerchantScopedAdmin, adopt_saved
@@ -41,31 +41,10 @@ def _actor(request: HttpRequest) -> User:
     return request.user
 
 
-class VersionInline(admin.TabularInline[TemplateVersion, Template]):
-    model = TemplateVersion
-    fields = ("version_link", "status", "note", "created_by", "created_at", "published_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    @admin.display(description="version")
-    def version_link(self, obj: TemplateVersion) -> str:
-        url = reverse("admin:templates_app_templateversion_change", args=[obj.pk])
-        return format_html('<a href="{}">v{}</a>', url, obj.number)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Template)
 class TemplateAdmin(MerchantScopedAdmin[Template]):
     resource = Resource.TEMPLATE
     form = TemplateForm
-    inlines = [VersionInline]
     list_display = [
         "name",
         "slug",
@@ -93,7 +72,38 @@ class TemplateAdmin(MerchantScopedAdmin[Template]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Template | None = None) -> list[str]:
         # Leads name templates by slug; changing it would strand them.
-        return ["merchant", "slug"] if obj is not None else []
+        return ["merchant", "slug", "versions_table"] if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Template | None = None) -> list[str]:
+        fields = [
+            "merchant",
+            "slug",
+            "name",
+            "description",
+            "is_active",
+            "definition",
+            "keep_unfinished",
+            "secrets",
+        ]
+        return [*fields, "versions_table"] if obj is not None else fields
+
+    @admin.display(description="versions")
+    def versions_table(self, obj: Template) -> str:
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">v{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:templates_app_templateversion_change", args=[version.pk]),
+                    version.number,
+                    version.get_status_display(),
+                    version.note or "",
+                    version.published_at or version.created_at,
+                )
+                for version in obj.versions.order_by("-number")
+            ),
+        )
+        return format_html('<table class="breeze-versions"><tbody>{}</tbody></table>', rows)
 
     def save_model(
         self, request: HttpRequest, obj: Template, form: ModelForm[Template], change: bool
