@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -19,6 +20,7 @@ from templates_app.exceptions import TemplateValidationError
 from templates_app.forms import TemplateForm
 from templates_app.graph import definition_svg
 from templates_app.models import Template, TemplateVersion
+from templates_app.playground.views import playground_page, playground_turn
 from templates_app.selectors import (
     template_version_draft,
     template_version_previous,
@@ -74,8 +76,8 @@ class TemplateAdmin(MerchantScopedAdmin[Template]):
         # Leads name templates by slug; changing it would strand them.
         return ["merchant", "slug", "versions_table"] if obj is not None else []
 
-    def get_fields(self, request: HttpRequest, obj: Template | None = None) -> list[str]:
-        fields = [
+    def get_fields(self, request: HttpRequest, obj: Template | None = None) -> tuple[str, ...]:
+        fields = (
             "merchant",
             "slug",
             "name",
@@ -84,8 +86,8 @@ class TemplateAdmin(MerchantScopedAdmin[Template]):
             "definition",
             "keep_unfinished",
             "secrets",
-        ]
-        return [*fields, "versions_table"] if obj is not None else fields
+        )
+        return (*fields, "versions_table") if obj is not None else fields
 
     @admin.display(description="versions")
     def versions_table(self, obj: Template) -> str:
@@ -164,18 +166,32 @@ class TemplateAdmin(MerchantScopedAdmin[Template]):
                 self.admin_site.admin_view(self.playground_view),
                 name="templates_app_template_playground",
             ),
+            path(
+                "<int:object_id>/playground/turn/",
+                self.admin_site.admin_view(self.playground_turn_view),
+                name="templates_app_template_playground_turn",
+            ),
         ]
         return custom + super().get_urls()
 
-    def playground_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        from templates_app.playground.views import playground_page
-
-        template = get_object_or_404(self.get_queryset(request), pk=object_id)
+    def _playground_template(self, request: HttpRequest, object_id: int) -> Template:
+        template = get_object_or_404(
+            self.get_queryset(request).select_related("merchant"), pk=object_id
+        )
         if not self.has_view_permission(request, template):
-            return HttpResponse(status=403)
+            raise PermissionDenied
+        return template
+
+    def playground_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        template = self._playground_template(request, object_id)
         return playground_page(
             request, template=template, admin_context=self.admin_site.each_context(request)
         )
+
+    def playground_turn_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        return playground_turn(request, template=self._playground_template(request, object_id))
 
 
 @admin.register(TemplateVersion)
@@ -194,7 +210,7 @@ class TemplateVersionAdmin(MerchantScopedAdmin[TemplateVersion]):
     list_filter = ["status", ("template__merchant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["template__name", "template__slug", "note"]
     list_select_related = ["template", "template__merchant", "created_by"]
-    readonly_fields = [
+    readonly_fields = (
         "template",
         "number",
         "status",
@@ -205,7 +221,7 @@ class TemplateVersionAdmin(MerchantScopedAdmin[TemplateVersion]):
         "graph",
         "changes",
         "definition_json",
-    ]
+    )
     fields = readonly_fields
     change_form_template = "admin/templates_app/templateversion/change_form.html"
 

@@ -154,7 +154,14 @@ NODE = _object(
     },
     ["name", "task_messages"],
 )
-_GLOBAL_COMMON = {"type": {}, "name": NAME, "description": TEXT, **PARAMETERS, "examples": EXAMPLES}
+_GLOBAL_COMMON = {
+    "type": {},
+    "name": NAME,
+    "description": TEXT,
+    **PARAMETERS,
+    "examples": EXAMPLES,
+    "hooks": {"type": "array", "items": HOOK},
+}
 GLOBAL_FUNCTION = _by_type(
     {
         "http": _object(

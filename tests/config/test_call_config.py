@@ -26,10 +26,17 @@ def _clean_flag_cache() -> None:
 
 
 def test_template_overrides_environment_defaults(db: None) -> None:
-    config = resolve_call_config(merchant_id=None, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY")
+    config = resolve_call_config(
+        merchant_id=None, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY"
+    )
 
     assert config.call["llm"] == {"provider": "openai", "model": "gpt-4o-mini", "temperature": 0.3}
-    assert config.call["vad"] == {"confidence": 0.6, "start_secs": 0.2, "stop_secs": 0.5, "min_volume": 0.6}
+    assert config.call["vad"] == {
+        "confidence": 0.6,
+        "start_secs": 0.2,
+        "stop_secs": 0.5,
+        "min_volume": 0.6,
+    }
     assert config.call["stt"] == {"provider": "pocketsphinx", "language": "en-US"}
     assert "greeting" not in config.call
 
@@ -40,9 +47,15 @@ def test_flags_sit_between_environment_and_template(tenants: Tenants) -> None:
     flag_set(key="llm.provider", value="rules", merchant=tenants.acme)
     flag_set(key="llm.temperature", value=0.9)
 
-    acme = resolve_call_config(merchant_id=tenants.acme.pk, template_config={}, execution_mode="TELEPHONY")
-    globex = resolve_call_config(merchant_id=tenants.globex.pk, template_config={}, execution_mode="TELEPHONY")
-    templated = resolve_call_config(merchant_id=tenants.acme.pk, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY")
+    acme = resolve_call_config(
+        merchant_id=tenants.acme.pk, template_config={}, execution_mode="TELEPHONY"
+    )
+    globex = resolve_call_config(
+        merchant_id=tenants.globex.pk, template_config={}, execution_mode="TELEPHONY"
+    )
+    templated = resolve_call_config(
+        merchant_id=tenants.acme.pk, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY"
+    )
 
     assert acme.call["tts"]["voice"] == "en_US-amy-low"
     assert (acme.call["llm"]["provider"], globex.call["llm"]["provider"]) == ("rules", "rules")
@@ -51,7 +64,9 @@ def test_flags_sit_between_environment_and_template(tenants: Tenants) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_merchant_flag_beats_platform_flag_and_changes_apply_to_the_next_call(tenants: Tenants) -> None:
+def test_merchant_flag_beats_platform_flag_and_changes_apply_to_the_next_call(
+    tenants: Tenants,
+) -> None:
     flag_set(key="llm.model", value="platform-model")
     merchant_flag = flag_set(key="llm.model", value="acme-model", merchant=tenants.acme)
     assert flag_overrides(merchant_id=tenants.acme.pk) == {"llm.model": "acme-model"}
@@ -74,7 +89,9 @@ def test_flags_are_cached_in_redis_and_survive_a_flush(tenants: Tenants) -> None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_flags_fall_back_to_the_database_when_redis_is_down(tenants: Tenants, settings: LazySettings) -> None:
+def test_flags_fall_back_to_the_database_when_redis_is_down(
+    tenants: Tenants, settings: LazySettings
+) -> None:
     flag_set(key="llm.provider", value="rules")
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
 
@@ -82,9 +99,14 @@ def test_flags_fall_back_to_the_database_when_redis_is_down(tenants: Tenants, se
 
 
 def test_node_settings_reset_to_template_then_apply_overrides(db: None) -> None:
-    config = resolve_call_config(merchant_id=None, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY")
-    collecting = {"vad": {"stop_secs": 1.5}, "input_collection": {"enabled": True, "user_speech_timeout": 2.0},
-                  "llm": {"provider": "ignored: not a node setting"}}
+    config = resolve_call_config(
+        merchant_id=None, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY"
+    )
+    collecting = {
+        "vad": {"stop_secs": 1.5},
+        "input_collection": {"enabled": True, "user_speech_timeout": 2.0},
+        "llm": {"provider": "ignored: not a node setting"},
+    }
 
     first = config.for_node(collecting)
     second = config.for_node({})
@@ -99,11 +121,19 @@ def test_node_settings_reset_to_template_then_apply_overrides(db: None) -> None:
 def test_playground_override_wins_but_only_in_test_modes(db: None) -> None:
     override = {"vad": {"stop_secs": 0.3}, "llm": {"provider": "rules"}}
 
-    config = resolve_call_config(merchant_id=None, template_config=TEMPLATE_CONFIG, execution_mode="DAILY_TEST",
-                                 playground_override=override)
+    config = resolve_call_config(
+        merchant_id=None,
+        template_config=TEMPLATE_CONFIG,
+        execution_mode="DAILY_TEST",
+        playground_override=override,
+    )
     with pytest.raises(ApplicationError) as refused:
-        resolve_call_config(merchant_id=None, template_config=TEMPLATE_CONFIG, execution_mode="TELEPHONY",
-                            playground_override=override)
+        resolve_call_config(
+            merchant_id=None,
+            template_config=TEMPLATE_CONFIG,
+            execution_mode="TELEPHONY",
+            playground_override=override,
+        )
 
     assert config.call["llm"]["provider"] == "rules"
     assert config.for_node({"vad": {"stop_secs": 1.5}})["vad"]["stop_secs"] == 0.3

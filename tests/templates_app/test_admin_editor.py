@@ -34,18 +34,30 @@ def _change_url(template: Template) -> str:
 
 def _form(template: Template, definition: Any, **extra: str) -> dict[str, str]:
     raw = definition if isinstance(definition, str) else json.dumps(definition)
-    return {"name": template.name, "description": "", "is_active": "on", "definition": raw, "secrets": "", **extra}
+    return {
+        "name": template.name,
+        "description": "",
+        "is_active": "on",
+        "definition": raw,
+        "secrets": "",
+        **extra,
+    }
 
 
 def _errors(response: Any) -> dict[str, list[str]]:
     return dict(response.context["adminform"].form.errors)
 
 
-def test_editor_shows_the_published_definition(demo: Template, member_of_acme: Callable[[str], User], login: Callable[[User], Client]) -> None:
+def test_editor_shows_the_published_definition(
+    demo: Template, member_of_acme: Callable[[str], User], login: Callable[[User], Client]
+) -> None:
     response = login(member_of_acme(Role.OPERATOR)).get(_change_url(demo))
 
     assert response.status_code == 200
-    assert json.loads(response.context["adminform"].form["definition"].value()) == demo.versions.get().definition
+    assert (
+        json.loads(response.context["adminform"].form["definition"].value())
+        == demo.versions.get().definition
+    )
 
 
 def test_a_broken_field_is_reported_by_path_and_nothing_is_stored(
@@ -57,16 +69,22 @@ def test_a_broken_field_is_reported_by_path_and_nothing_is_stored(
     response = login(member_of_acme(Role.OPERATOR)).post(_change_url(demo), _form(demo, definition))
 
     assert response.status_code == 200
-    assert _errors(response) == {"definition": ["$.nodes[0].functions[0].transition_to: no node is named 'shipped'"]}
+    assert _errors(response) == {
+        "definition": ["$.nodes[0].functions[0].transition_to: no node is named 'shipped'"]
+    }
     assert demo.versions.count() == 1
 
 
 def test_invalid_json_is_reported_with_its_position(
     demo: Template, member_of_acme: Callable[[str], User], login: Callable[[User], Client]
 ) -> None:
-    response = login(member_of_acme(Role.OPERATOR)).post(_change_url(demo), _form(demo, '{"nodes": [}'))
+    response = login(member_of_acme(Role.OPERATOR)).post(
+        _change_url(demo), _form(demo, '{"nodes": [}')
+    )
 
-    assert _errors(response) == {"definition": ["Not valid JSON at line 1, column 12: Expecting value."]}
+    assert _errors(response) == {
+        "definition": ["Not valid JSON at line 1, column 12: Expecting value."]
+    }
 
 
 def test_unfinished_drafts_can_be_kept_but_not_published(
@@ -82,25 +100,32 @@ def test_unfinished_drafts_can_be_kept_but_not_published(
     draft = template_version_draft(template=demo)
     assert draft is not None
     assert draft.definition["nodes"][0]["functions"][0]["transition_to"] == "shipped"
-    assert template_version_published(template=demo).number == 1
+    published = template_version_published(template=demo)
+    assert published is not None
+    assert published.number == 1
     assert "Not published. $.nodes[0].functions[0].transition_to: no node is named 'shipped'" in [
         str(message) for message in response.context["messages"]
     ]
 
 
-def test_fix_and_publish(demo: Template, member_of_acme: Callable[[str], User], login: Callable[[User], Client]) -> None:
+def test_fix_and_publish(
+    demo: Template, member_of_acme: Callable[[str], User], login: Callable[[User], Client]
+) -> None:
     definition = demo.versions.get().definition
     definition["nodes"][0]["say"] = "Shall we deliver order {order_id} today?"
 
-    response = login(member_of_acme(Role.OPERATOR)).post(_change_url(demo), _form(demo, definition, _publish="1"))
+    response = login(member_of_acme(Role.OPERATOR)).post(
+        _change_url(demo), _form(demo, definition, _publish="1")
+    )
 
     assert response.status_code == 302
     assert list(demo.versions.order_by("number").values_list("number", "status")) == [
-        (1, Status.ARCHIVED), (2, Status.PUBLISHED)
+        (1, Status.ARCHIVED),
+        (2, Status.PUBLISHED),
     ]
-    assert template_version_published(template=demo).definition["nodes"][0]["say"] == (
-        "Shall we deliver order {order_id} today?"
-    )
+    published = template_version_published(template=demo)
+    assert published is not None
+    assert published.definition["nodes"][0]["say"] == "Shall we deliver order {order_id} today?"
 
 
 def test_version_page_draws_the_graph_and_the_diff(
@@ -113,12 +138,16 @@ def test_version_page_draws_the_graph_and_the_diff(
     draft = template_version_draft(template=demo)
     assert draft is not None
 
-    page = client.get(reverse("admin:templates_app_templateversion_change", args=[draft.pk])).content.decode()
+    page = client.get(
+        reverse("admin:templates_app_templateversion_change", args=[draft.pk])
+    ).content.decode()
 
     assert page.count("<rect ") == 6
     assert ">confirm_order</text>" in page
-    assert '<span class="diff-add">+  &quot;greeting&quot;: &quot;Hello there.&quot;,</span>' in page
-    assert "formaction=\"/admin/templates_app/templateversion/%d/publish/\"" % draft.pk in page
+    assert (
+        '<span class="diff-add">+  &quot;greeting&quot;: &quot;Hello there.&quot;,</span>' in page
+    )
+    assert f'formaction="/admin/templates_app/templateversion/{draft.pk}/publish/"' in page
 
 
 def test_version_actions_publish_archive_and_edit(
@@ -134,7 +163,10 @@ def test_version_actions_publish_archive_and_edit(
     archive = client.post(reverse("admin:templates_app_templateversion_archive", args=[draft.pk]))
 
     assert (edit.status_code, publish.status_code, archive.status_code) == (302, 302, 302)
-    assert list(demo.versions.order_by("number").values_list("status", flat=True)) == [Status.ARCHIVED, Status.ARCHIVED]
+    assert list(demo.versions.order_by("number").values_list("status", flat=True)) == [
+        Status.ARCHIVED,
+        Status.ARCHIVED,
+    ]
 
 
 def test_viewers_cannot_change_templates_or_versions(
@@ -151,14 +183,19 @@ def test_viewers_cannot_change_templates_or_versions(
 
 
 def test_other_merchants_templates_are_invisible(
-    demo: Template, tenants: Tenants, member_of_acme: Callable[[str], User], login: Callable[[User], Client]
+    demo: Template,
+    tenants: Tenants,
+    member_of_acme: Callable[[str], User],
+    login: Callable[[User], Client],
 ) -> None:
     client = login(member_of_acme(Role.MERCHANT_ADMIN))
     theirs = Template.objects.get(merchant=tenants.globex, slug="order-confirmation")
 
     listing = client.get(reverse("admin:templates_app_template_changelist"))
     change = client.get(_change_url(theirs))
-    version = client.post(reverse("admin:templates_app_templateversion_archive", args=[theirs.versions.get().pk]))
+    version = client.post(
+        reverse("admin:templates_app_templateversion_archive", args=[theirs.versions.get().pk])
+    )
 
     assert [t.merchant_id for t in listing.context["cl"].result_list] == [tenants.acme.pk] * 3
     assert change.status_code == 302
@@ -166,12 +203,21 @@ def test_other_merchants_templates_are_invisible(
 
 
 def test_create_a_template_in_the_admin(
-    tenants: Tenants, member_of_acme: Callable[[str], User], login: Callable[[User], Client], order_definition: dict[str, Any]
+    tenants: Tenants,
+    member_of_acme: Callable[[str], User],
+    login: Callable[[User], Client],
+    order_definition: dict[str, Any],
 ) -> None:
     response = login(member_of_acme(Role.MERCHANT_ADMIN)).post(
         reverse("admin:templates_app_template_add"),
-        {"merchant": tenants.acme.pk, "slug": "cod-2", "name": "COD 2", "is_active": "on",
-         "definition": json.dumps(order_definition), "secrets": '{"coupon": "SAVE10"}'},
+        {
+            "merchant": tenants.acme.pk,
+            "slug": "cod-2",
+            "name": "COD 2",
+            "is_active": "on",
+            "definition": json.dumps(order_definition),
+            "secrets": '{"coupon": "SAVE10"}',
+        },
     )
 
     assert response.status_code == 302
@@ -181,27 +227,54 @@ def test_create_a_template_in_the_admin(
 
 
 def test_validate_api_reports_errors_and_warnings(
-    demo: Template, member_of_acme: Callable[[str], User], login: Callable[[User], Client], order_definition: dict[str, Any]
+    demo: Template,
+    member_of_acme: Callable[[str], User],
+    login: Callable[[User], Client],
+    order_definition: dict[str, Any],
 ) -> None:
     client = login(member_of_acme(Role.OPERATOR))
     order_definition["nodes"][0]["say"] = "{coupon}"
 
-    valid = client.post("/api/v1/templates/validate", {"definition": demo.versions.get().definition}, content_type="application/json")
-    invalid = client.post("/api/v1/templates/validate", {"definition": order_definition}, content_type="application/json")
-    missing = client.post("/api/v1/templates/validate", {"merchant": "acme"}, content_type="application/json")
-    foreign = client.post("/api/v1/templates/validate", {"definition": {}, "merchant": "globex"}, content_type="application/json")
+    valid = client.post(
+        "/api/v1/templates/validate",
+        {"definition": demo.versions.get().definition},
+        content_type="application/json",
+    )
+    invalid = client.post(
+        "/api/v1/templates/validate",
+        {"definition": order_definition},
+        content_type="application/json",
+    )
+    missing = client.post(
+        "/api/v1/templates/validate", {"merchant": "acme"}, content_type="application/json"
+    )
+    foreign = client.post(
+        "/api/v1/templates/validate",
+        {"definition": {}, "merchant": "globex"},
+        content_type="application/json",
+    )
 
     assert (valid.status_code, valid.json()) == (200, {"valid": True, "errors": [], "warnings": []})
     assert invalid.json() == {
         "valid": False,
-        "errors": [{"path": "$.nodes[0].say", "message": "{coupon} is not a declared variable, a template or merchant secret, or a built-in"}],
+        "errors": [
+            {
+                "path": "$.nodes[0].say",
+                "message": "{coupon} is not a declared variable, a template or merchant secret, or a built-in",
+            }
+        ],
         "warnings": [],
     }
-    assert (missing.status_code, missing.json()) == (400, {"definition": ["This field is required."]})
+    assert (missing.status_code, missing.json()) == (
+        400,
+        {"definition": ["This field is required."]},
+    )
     assert (foreign.status_code, foreign.json()) == (400, {"merchant": ["no merchant 'globex'"]})
 
 
 def test_validate_api_needs_a_staff_login(client: Client, db: None) -> None:
-    response = client.post("/api/v1/templates/validate", {"definition": {}}, content_type="application/json")
+    response = client.post(
+        "/api/v1/templates/validate", {"definition": {}}, content_type="application/json"
+    )
 
     assert response.status_code == 403

@@ -28,14 +28,18 @@ Status = TemplateVersion.Status
 
 @pytest.fixture
 def template(tenants: Tenants, order_definition: dict[str, Any]) -> Template:
-    return template_create(merchant=tenants.acme, slug="cod", name="COD", definition=order_definition)
+    return template_create(
+        merchant=tenants.acme, slug="cod", name="COD", definition=order_definition
+    )
 
 
 def test_create_starts_with_one_draft(template: Template) -> None:
     assert list(template.versions.values_list("number", "status")) == [(1, Status.DRAFT)]
 
 
-def test_edits_collect_in_the_single_draft(template: Template, order_definition: dict[str, Any]) -> None:
+def test_edits_collect_in_the_single_draft(
+    template: Template, order_definition: dict[str, Any]
+) -> None:
     order_definition["greeting"] = "Hello!"
 
     draft = template_save_draft(template=template, definition=order_definition)
@@ -59,12 +63,15 @@ def test_publish_then_edit_makes_a_new_draft_and_never_changes_the_published(
         template_version_publish(version=first)
 
 
-def test_publishing_archives_the_previous_published_version(template: Template, order_definition: dict[str, Any]) -> None:
+def test_publishing_archives_the_previous_published_version(
+    template: Template, order_definition: dict[str, Any]
+) -> None:
     first = template_version_publish(version=template.versions.get())
     second = template_version_publish(version=template_version_edit(version=first))
 
     assert list(template.versions.order_by("number").values_list("number", "status")) == [
-        (1, Status.ARCHIVED), (2, Status.PUBLISHED)
+        (1, Status.ARCHIVED),
+        (2, Status.PUBLISHED),
     ]
     assert template_version_published(template=template) == second
 
@@ -93,7 +100,9 @@ def test_drafts_refuse_a_broken_shape(template: Template) -> None:
     assert template.versions.count() == 1
 
 
-def test_merchant_and_template_secrets_count_as_variables(template: Template, order_definition: dict[str, Any]) -> None:
+def test_merchant_and_template_secrets_count_as_variables(
+    template: Template, order_definition: dict[str, Any]
+) -> None:
     order_definition["nodes"][0]["say"] = "Code {coupon} via {crm_token}"
     draft = template_save_draft(template=template, definition=order_definition)
     with pytest.raises(TemplateValidationError):
@@ -109,12 +118,17 @@ def test_template_secrets_are_encrypted_at_rest(template: Template) -> None:
     template_set_secrets(template=template, secrets={"coupon": "SAVE10-plain"})
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT secrets_ciphertext, secret_names FROM templates_app_template WHERE id = %s", [template.pk])
+        cursor.execute(
+            "SELECT secrets_ciphertext, secret_names FROM templates_app_template WHERE id = %s",
+            [template.pk],
+        )
         ciphertext, names = cursor.fetchone()
 
     assert "SAVE10-plain" not in ciphertext
     assert json.loads(names) == ["coupon"]
-    assert template_secret_values(template=Template.objects.get(pk=template.pk)) == {"coupon": "SAVE10-plain"}
+    assert template_secret_values(template=Template.objects.get(pk=template.pk)) == {
+        "coupon": "SAVE10-plain"
+    }
 
 
 def test_archive_and_clone(template: Template, tenants: Tenants) -> None:
@@ -136,7 +150,9 @@ def test_demo_templates_load_published_and_idempotent(tenants: Tenants) -> None:
     template_load_demos(merchant=tenants.acme)
 
     assert sorted(
-        TemplateVersion.objects.filter(template__merchant=tenants.acme).values_list("template__slug", "number", "status")
+        TemplateVersion.objects.filter(template__merchant=tenants.acme).values_list(
+            "template__slug", "number", "status"
+        )
     ) == [
         ("abandoned-cart", 1, Status.PUBLISHED),
         ("address-verification", 1, Status.PUBLISHED),

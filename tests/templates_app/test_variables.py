@@ -49,17 +49,30 @@ def test_pool_order_is_payload_then_template_then_merchant_then_builtins() -> No
     ("_case", "payload", "expected"),
     [
         ("complete", {"customer_name": "Asha", "order_id": "A1", "order_total": "10"}, []),
-        ("missing required", {"order_id": "A1", "order_total": "10"},
-         [{"path": "$.customer_name", "message": "customer_name is required by this template"}]),
-        ("empty string counts as missing", {"customer_name": "", "order_id": "A1", "order_total": "10"},
-         [{"path": "$.customer_name", "message": "customer_name is required by this template"}]),
-        ("wrong type", {"customer_name": 5, "order_id": "A1", "order_total": "10"},
-         [{"path": "$.customer_name", "message": "customer_name must be a string"}]),
+        (
+            "missing required",
+            {"order_id": "A1", "order_total": "10"},
+            [{"path": "$.customer_name", "message": "customer_name is required by this template"}],
+        ),
+        (
+            "empty string counts as missing",
+            {"customer_name": "", "order_id": "A1", "order_total": "10"},
+            [{"path": "$.customer_name", "message": "customer_name is required by this template"}],
+        ),
+        (
+            "wrong type",
+            {"customer_name": 5, "order_id": "A1", "order_total": "10"},
+            [{"path": "$.customer_name", "message": "customer_name must be a string"}],
+        ),
         ("not an object", ["Asha"], [{"path": "$", "message": "payload must be a JSON object"}]),
     ],
 )
-def test_payload_issues(_case: str, payload: Any, expected: list[dict[str, str]], order_definition: dict[str, Any]) -> None:
-    assert [issue.as_dict() for issue in payload_issues(definition=order_definition, payload=payload)] == expected
+def test_payload_issues(
+    _case: str, payload: Any, expected: list[dict[str, str]], order_definition: dict[str, Any]
+) -> None:
+    assert [
+        issue.as_dict() for issue in payload_issues(definition=order_definition, payload=payload)
+    ] == expected
 
 
 @pytest.mark.parametrize(
@@ -76,6 +89,6 @@ def test_payload_types(kind: str, good: Any, bad: Any, message: str) -> None:
     definition = {"variables": [{"name": "value", "type": kind, "required": True}]}
 
     assert payload_issues(definition=definition, payload={"value": good}) == []
-    assert [issue.message for issue in payload_issues(definition=definition, payload={"value": bad})] == [
-        f"value {message}"
-    ]
+    assert [
+        issue.message for issue in payload_issues(definition=definition, payload={"value": bad})
+    ] == [f"value {message}"]

@@ -1,0 +1,62 @@
+"""Hold a text conversation with a template version through the real Pipecat flow.
+
+The playground and the tests use this: the same `BuiltFlow` a call runs, driven by the rules
+engine in a text-only Pipecat pipeline, with a `RecordingRuntime` so nothing real happens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from templates_app.dialogue.text_session import run_text_conversation
+from templates_app.flows.builder import build_flow
+from templates_app.flows.factory import FlowInputs
+from templates_app.flows.http import HttpResult
+from templates_app.flows.runtime import RecordedEvent, RecordingRuntime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    bot_lines: list[str]
+    transcript: list[tuple[str, str]]
+    ended: bool
+    nodes: list[str]
+    events: list[RecordedEvent]
+    outcome: str | None
+    outcome_fields: dict[str, Any]
+
+
+async def converse(
+    inputs: FlowInputs,
+    *,
+    turns: Sequence[str],
+    clock: dt.datetime,
+    http_responses: Mapping[str, HttpResult] | None = None,
+    send_http: bool = False,
+) -> Conversation:
+    runtime = RecordingRuntime(
+        clock=clock, http_responses=dict(http_responses or {}), send_http=send_http
+    )
+    flow = build_flow(inputs, runtime=runtime)
+    initial = await flow.enter(flow.initial_node)
+    result = await run_text_conversation(
+        initial_node=initial,
+        global_functions=flow.global_functions,
+        functions=flow.function_specs,
+        node_text=lambda flow_manager: flow.node_text(),
+        user_turns=turns,
+        clock=lambda: clock,
+    )
+    await flow.drain()
+    return Conversation(
+        bot_lines=result.bot_lines,
+        transcript=result.transcript,
+        ended=result.ended,
+        nodes=runtime.nodes_entered(),
+        events=runtime.events,
+        outcome=runtime.outcome,
+        outcome_fields=runtime.outcome_fields,
+    )

@@ -1,0 +1,136 @@
+"""The template playground: chat in text with any version, through the real flow, safely.
+
+The browser keeps the customer's turns and sends them all with each new one; the server
+replays the conversation from the start (the rules engine is deterministic), so no
+conversation state is stored. A `RecordingRuntime` stands in for the world: outcomes, HTTP
+calls and transfers are shown, never performed, and no lead, outcome or metric is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from dataclasses import asdict
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from config.exceptions import ApplicationError
+from templates_app.definition.variables import PLACEHOLDER
+from templates_app.exceptions import TemplateValidationError
+from templates_app.flows.factory import flow_inputs_for_version
+from templates_app.models import Template, TemplateVersion
+from templates_app.selectors import template_version_draft, template_version_published
+
+MAX_TURNS = 40
+PLAYGROUND_MODE = "TELEPHONY_TEST"
+
+
+def _example_payload(version: TemplateVersion) -> dict[str, Any]:
+    return {
+        variable["name"]: variable.get("example", "")
+        for variable in version.definition.get("variables", [])
+    }
+
+
+def playground_page(
+    request: HttpRequest, *, template: Template, admin_context: dict[str, Any]
+) -> HttpResponse:
+    versions = list(template.versions.order_by("-number"))
+    chosen = next((v for v in versions if str(v.pk) == request.GET.get("version")), None)
+    chosen = (
+        chosen
+        or template_version_draft(template=template)
+        or template_version_published(template=template)
+    )
+    context = {
+        **admin_context,
+        "title": f"Playground · {template.name}",
+        "template": template,
+        "versions": versions,
+        "chosen": chosen,
+        "payload_json": json.dumps(_example_payload(chosen) if chosen else {}, indent=2),
+        "opts": Template._meta,
+    }
+    return TemplateResponse(request, "admin/templates_app/playground/page.html", context)
+
+
+class _BadTurnError(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _error(status: int, path: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"path": path, "message": message}]}, status=status)
+
+
+def _parse_turn(request: HttpRequest, template: Template) -> tuple[TemplateVersion, dict[str, Any]]:
+    try:
+        body = json.loads(request.body)
+    except json.JSONDecodeError as error:
+        raise _BadTurnError("$", "the request body must be JSON") from error
+    if not isinstance(body, dict):
+        raise _BadTurnError("$", "the request body must be a JSON object")
+    version_id = str(body.get("version", ""))
+    version = template.versions.filter(pk=int(version_id)).first() if version_id.isdigit() else None
+    if version is None:
+        raise _BadTurnError("$.version", "choose a version of this template")
+    turns = body.get("turns", [])
+    if not isinstance(turns, list) or not all(isinstance(turn, str) for turn in turns):
+        raise _BadTurnError("$.turns", "turns must be a list of strings")
+    if len(turns) > MAX_TURNS:
+        raise _BadTurnError("$.turns", f"the playground holds at most {MAX_TURNS} turns")
+    if body.get("override") is not None and not isinstance(body["override"], dict):
+        raise _BadTurnError("$.override", "the config override must be a JSON object")
+    return version, body
+
+
+def playground_turn(request: HttpRequest, *, template: Template) -> JsonResponse:
+    # Pipecat is imported only when the playground is used, not by every Django process.
+    from templates_app.flows.conversation import converse
+
+    try:
+        version, body = _parse_turn(request, template)
+        inputs = flow_inputs_for_version(
+            version=version,
+            payload=body.get("payload") or {},
+            execution_mode=PLAYGROUND_MODE,
+            builtins={"customer_phone": "+15555550123", "call_id": "playground"},
+            playground_override=body.get("override") or None,
+            reveal_secrets=False,
+        )
+    except _BadTurnError as error:
+        return _error(400, error.path, error.message)
+    except TemplateValidationError as error:
+        return JsonResponse({"errors": [issue.as_dict() for issue in error.issues]}, status=400)
+    except ApplicationError as error:
+        return _error(400, f"$.{error.field or ''}", error.message)
+    now = timezone.now().astimezone(zoneinfo.ZoneInfo(template.merchant.time_zone))
+    try:
+        conversation = async_to_sync(converse)(inputs, turns=body.get("turns", []), clock=now)
+    except TimeoutError as error:
+        return _error(422, "$", f"the flow stopped answering: {error}")
+    unresolved = sorted(
+        {name for _, line in conversation.transcript for name in PLACEHOLDER.findall(line)}
+    )
+    return JsonResponse(
+        {
+            "version": version.number,
+            "transcript": [
+                {"speaker": speaker, "text": text} for speaker, text in conversation.transcript
+            ],
+            "nodes": conversation.nodes,
+            "ended": conversation.ended,
+            "outcome": conversation.outcome,
+            "outcome_fields": conversation.outcome_fields,
+            "events": [asdict(event) for event in conversation.events],
+            "engine": "rules",
+            "configured_llm": inputs.config.call.get("llm", {}).get("provider"),
+            "unresolved_variables": unresolved,
+        }
+    )
