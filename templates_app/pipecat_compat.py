@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
+from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.flows import (
     ActionConfig,
     ContextStrategy,
@@ -22,23 +25,45 @@ from pipecat.flows import (
     NodeConfig,
 )
 from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
     CancelFrame,
+    CancelWorkerFrame,
     ControlFrame,
     EndFrame,
+    EndWorkerFrame,
+    ErrorFrame,
     Frame,
     FunctionCallFromLLM,
+    FunctionCallInProgressFrame,
     FunctionCallsStartedFrame,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    InterruptionFrame,
     LLMContextFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMMessagesAppendFrame,
+    LLMRunFrame,
     LLMSetToolsFrame,
     LLMTextFrame,
+    MetricsFrame,
+    OutputAudioRawFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
     StartFrame,
     TextFrame,
     TranscriptionFrame,
+    TTSAudioRawFrame,
     TTSSpeakFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
 )
+from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import (
@@ -50,20 +75,39 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.filters.identity_filter import IdentityFilter
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
+from pipecat.serializers.base_serializer import FrameSerializer
+from pipecat.serializers.exotel import ExotelFrameSerializer
+from pipecat.serializers.plivo import PlivoFrameSerializer
+from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.services.llm_service import FunctionCallParams, LLMService
-from pipecat.services.settings import LLMSettings
+from pipecat.services.settings import LLMSettings, STTSettings, TTSSettings
+from pipecat.services.stt_service import SegmentedSTTService, STTService
+from pipecat.services.tts_service import TTSService
 from pipecat.tests.utils import run_test
+from pipecat.transports.base_input import BaseInputTransport
+from pipecat.transports.base_output import BaseOutputTransport
+from pipecat.transports.base_transport import BaseTransport, TransportParams
 from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 __all__ = [
     "ActionConfig",
+    "BaseInputTransport",
+    "BaseOutputTransport",
+    "BaseTransport",
+    "BotStartedSpeakingFrame",
+    "BotStoppedSpeakingFrame",
     "CancelFrame",
+    "CancelWorkerFrame",
     "ContextStrategy",
     "ContextStrategyConfig",
     "ControlFrame",
     "EndFrame",
+    "EndWorkerFrame",
+    "ErrorFrame",
+    "ExotelFrameSerializer",
     "ExternalUserTurnStrategies",
     "FlowArgs",
     "FlowManager",
@@ -73,10 +117,17 @@ __all__ = [
     "Frame",
     "FrameDirection",
     "FrameProcessor",
+    "FrameProcessorSetup",
+    "FrameSerializer",
     "FunctionCallFromLLM",
+    "FunctionCallInProgressFrame",
     "FunctionCallParams",
     "FunctionCallsStartedFrame",
     "FunctionSchema",
+    "IdentityFilter",
+    "InputAudioRawFrame",
+    "InputDTMFFrame",
+    "InterruptionFrame",
     "LLMContext",
     "LLMContextAggregatorPair",
     "LLMContextFrame",
@@ -84,20 +135,45 @@ __all__ = [
     "LLMFullResponseEndFrame",
     "LLMFullResponseStartFrame",
     "LLMMessagesAppendFrame",
+    "LLMRunFrame",
     "LLMService",
     "LLMSetToolsFrame",
     "LLMSettings",
     "LLMTextFrame",
     "LLMUserAggregatorParams",
+    "LocalSmartTurnAnalyzerV3",
+    "MetricsFrame",
     "NodeConfig",
+    "OutputAudioRawFrame",
+    "OutputTransportMessageFrame",
+    "OutputTransportMessageUrgentFrame",
     "Pipeline",
     "PipelineParams",
     "PipelineWorker",
+    "PlivoFrameSerializer",
+    "ProcessingMetricsData",
+    "STTService",
+    "STTSettings",
+    "SegmentedSTTService",
+    "SileroVADAnalyzer",
     "StartFrame",
+    "TTFBMetricsData",
+    "TTSAudioRawFrame",
+    "TTSService",
+    "TTSSettings",
     "TTSSpeakFrame",
+    "TTSStartedFrame",
+    "TTSStoppedFrame",
     "TextFrame",
     "ToolsSchema",
     "TranscriptionFrame",
+    "TransportParams",
+    "TwilioFrameSerializer",
+    "UserStartedSpeakingFrame",
+    "UserStoppedSpeakingFrame",
+    "VADParams",
+    "VADUserStartedSpeakingFrame",
+    "VADUserStoppedSpeakingFrame",
     "WorkerRunner",
     "run_test",
     "standard_message_text",

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "breeze",
     "config",
     "templates_app",
+    "calls",
+    "telephony",
 ]
 
 MIDDLEWARE = [
