@@ -3,8 +3,10 @@
 from django.urls import path
 
 from breeze.health import HealthConsumer
+from telephony.routing import websocket_urlpatterns as telephony_routes
 
 machine_websocket_urlpatterns = [
     path("ws/healthz/", HealthConsumer.as_asgi()),
+    *telephony_routes,
 ]
 browser_websocket_urlpatterns: list[object] = []

@@ -121,3 +121,13 @@ def merchant_secret_values(*, merchant_id: int) -> dict[str, str]:
             "name", "value_ciphertext"
         )
     }
+
+
+def provider_credentials_for_merchant(*, merchant_id: int) -> dict[str, dict[str, str]]:
+    """Every active default-label credential of a merchant, decrypted, by provider name."""
+    return {
+        credential.provider: decrypt_json(credential.secrets_ciphertext)
+        for credential in ProviderCredential.objects.filter(
+            merchant_id=merchant_id, label="default", is_active=True
+        )
+    }

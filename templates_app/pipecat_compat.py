@@ -64,6 +64,7 @@ from pipecat.frames.frames import (
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData
+from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import (
@@ -89,12 +90,19 @@ from pipecat.tests.utils import run_test
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.base_transport import BaseTransport, TransportParams
-from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
+from pipecat.turns.user_start import (
+    MinWordsUserTurnStartStrategy,
+    TranscriptionUserTurnStartStrategy,
+    VADUserTurnStartStrategy,
+)
+from pipecat.turns.user_stop import SpeechTimeoutUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies, UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 __all__ = [
     "ActionConfig",
     "BaseInputTransport",
+    "BaseObserver",
     "BaseOutputTransport",
     "BaseTransport",
     "BotStartedSpeakingFrame",
@@ -118,6 +126,7 @@ __all__ = [
     "FrameDirection",
     "FrameProcessor",
     "FrameProcessorSetup",
+    "FramePushed",
     "FrameSerializer",
     "FunctionCallFromLLM",
     "FunctionCallInProgressFrame",
@@ -143,6 +152,7 @@ __all__ = [
     "LLMUserAggregatorParams",
     "LocalSmartTurnAnalyzerV3",
     "MetricsFrame",
+    "MinWordsUserTurnStartStrategy",
     "NodeConfig",
     "OutputAudioRawFrame",
     "OutputTransportMessageFrame",
@@ -156,6 +166,7 @@ __all__ = [
     "STTSettings",
     "SegmentedSTTService",
     "SileroVADAnalyzer",
+    "SpeechTimeoutUserTurnStopStrategy",
     "StartFrame",
     "TTFBMetricsData",
     "TTSAudioRawFrame",
@@ -167,13 +178,16 @@ __all__ = [
     "TextFrame",
     "ToolsSchema",
     "TranscriptionFrame",
+    "TranscriptionUserTurnStartStrategy",
     "TransportParams",
     "TwilioFrameSerializer",
     "UserStartedSpeakingFrame",
     "UserStoppedSpeakingFrame",
+    "UserTurnStrategies",
     "VADParams",
     "VADUserStartedSpeakingFrame",
     "VADUserStoppedSpeakingFrame",
+    "VADUserTurnStartStrategy",
     "WorkerRunner",
     "run_test",
     "standard_message_text",

@@ -145,7 +145,7 @@ class _TextSession:
     def __init__(
         self,
         *,
-        global_functions: Sequence[FlowsFunctionSchema],
+        global_functions: Sequence[FlowsFunctionSchema | FlowsDirectFunction],
         functions: Mapping[str, FunctionSpec],
         node_text: Callable[[FlowManager], str],
         clock: Callable[[], datetime],
@@ -233,7 +233,7 @@ class _TextSession:
 async def run_text_conversation(
     *,
     initial_node: NodeConfig,
-    global_functions: Sequence[FlowsFunctionSchema] = (),
+    global_functions: Sequence[FlowsFunctionSchema | FlowsDirectFunction] = (),
     functions: Mapping[str, FunctionSpec],
     node_text: Callable[[FlowManager], str],
     user_turns: Sequence[str],

@@ -22,6 +22,7 @@ from templates_app.pipecat_compat import (
     ActionConfig,
     FlowArgs,
     FlowManager,
+    FlowsDirectFunction,
     FlowsFunctionSchema,
     NodeConfig,
 )
@@ -50,7 +51,7 @@ class BuiltFlow:
         self.current_node: str | None = None
         self._greeted = False
         self._background: set[asyncio.Task[Any]] = set()
-        self.global_functions = [
+        self.global_functions: list[FlowsFunctionSchema | FlowsDirectFunction] = [
             self._global_schema(f) for f in definition.get("global_functions", [])
         ]
         self.function_specs = self._function_specs()

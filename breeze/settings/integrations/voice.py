@@ -25,3 +25,6 @@ BREEZE_CALL_DEFAULTS: dict[str, Any] = {
         "retries": 2,
     },
 }
+
+# How long a call's media token stays valid after the call is placed (ringing included).
+BREEZE_MEDIA_TOKEN_MAX_AGE = 300

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from calls.voice.supervisor import PoolSupervisor
+
+
+class Command(BaseCommand):
+    help = (
+        "Keep a pool of warm call workers (one call per process) and replace them as they finish."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--size", type=int, default=2, help="idle workers to keep warm")
+
+    def handle(self, *args: Any, size: int, **options: Any) -> None:
+        PoolSupervisor(size=size).run()

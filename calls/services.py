@@ -1,0 +1,132 @@
+"""Writes for calls. Every status change is a conditional UPDATE: a call never moves backwards."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from calls.exceptions import CallNotAllowedError
+from calls.models import STATUS_RANK, Call, Turn
+from templates_app.definition.variables import payload_issues
+from templates_app.exceptions import TemplateValidationError
+from templates_app.models import TemplateVersion
+
+Status = Call.Status
+
+
+def call_create(
+    *,
+    version: TemplateVersion,
+    execution_mode: str,
+    provider: str,
+    customer_phone: str = "",
+    payload: Mapping[str, Any] | None = None,
+) -> Call:
+    """Create the call row before anything is dialled; refuses what the template cannot run."""
+    if version.status != TemplateVersion.Status.PUBLISHED:
+        raise CallNotAllowedError(f"v{version.number} is not published", field="template")
+    allowed = version.definition.get("execution", {}).get("execution_modes")
+    if allowed and execution_mode not in allowed:
+        raise CallNotAllowedError(
+            f"this template does not allow {execution_mode} calls", field="execution_mode"
+        )
+    issues = payload_issues(definition=version.definition, payload=payload or {})
+    if issues:
+        raise TemplateValidationError(issues)
+    return Call.objects.create(
+        merchant_id=version.template.merchant_id,
+        template_version=version,
+        execution_mode=execution_mode,
+        provider=provider,
+        customer_phone=customer_phone,
+        payload=dict(payload or {}),
+        media_token_nonce=secrets.token_urlsafe(24),
+    )
+
+
+def _earlier_than(status: str) -> list[str]:
+    return [value for value, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+
+
+def call_advance(*, call_id: int, status: str, **fields: Any) -> bool:
+    """Move a call forward to `status`; False (and no change) if it is already there or past it."""
+    updated = Call.objects.filter(pk=call_id, status__in=_earlier_than(status)).update(
+        status=status, updated_at=timezone.now(), **fields
+    )
+    return updated == 1
+
+
+def call_mark_in_progress(*, call_id: int, worker_id: str) -> bool:
+    now = timezone.now()
+    return call_advance(
+        call_id=call_id,
+        status=Status.IN_PROGRESS,
+        worker_id=worker_id,
+        answered_at=now,
+        started_at=Case(When(started_at__isnull=True, then=Value(now)), default=F("started_at")),
+    )
+
+
+def call_end(*, call_id: int, disposition: str, end_reason: str) -> bool:
+    """End a call once; later reports (a callback after the worker's) change nothing."""
+    return call_advance(
+        call_id=call_id,
+        status=Status.ENDED,
+        disposition=disposition,
+        end_reason=end_reason,
+        ended_at=timezone.now(),
+    )
+
+
+def call_record_turn(
+    *,
+    call_id: int,
+    index: int,
+    speaker: str,
+    text: str,
+    node: str = "",
+    function_called: str = "",
+    started_offset_ms: int | None = None,
+    ended_offset_ms: int | None = None,
+    latency: Mapping[str, int | None] | None = None,
+) -> Turn:
+    """Store one turn; writing the same index again (a retry) returns the stored turn."""
+    latency = latency or {}
+    turn, _ = Turn.objects.get_or_create(
+        call_id=call_id,
+        index=index,
+        defaults={
+            "speaker": speaker,
+            "text": text,
+            "node": node,
+            "function_called": function_called,
+            "started_offset_ms": started_offset_ms,
+            "ended_offset_ms": ended_offset_ms,
+            "latency_ms": latency.get("total_ms"),
+            "stt_ms": latency.get("stt_ms"),
+            "llm_ms": latency.get("llm_ms"),
+            "tts_ms": latency.get("tts_ms"),
+        },
+    )
+    return turn
+
+
+def call_record_node(*, call_id: int, node: str) -> None:
+    """Append a node to the call's path (under a row lock, so concurrent appends keep order)."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().only("node_path").get(pk=call_id)
+        Call.objects.filter(pk=call_id).update(node_path=[*call.node_path, node])
+
+
+def call_update_outcome(*, call_id: int, outcome: str, fields: Mapping[str, Any]) -> None:
+    """Set the outcome word and merge its fields (an in-call hook may set them in steps)."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().only("outcome_fields").get(pk=call_id)
+        Call.objects.filter(pk=call_id).update(
+            outcome=outcome, outcome_fields={**call.outcome_fields, **fields}
+        )

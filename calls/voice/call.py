@@ -1,0 +1,107 @@
+"""Run one call in a worker: wait for `start`, build the pipeline, converse, record the end.
+
+The relay connection carries the provider's messages unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from calls.models import Call
+from calls.selectors import call_context_load
+from calls.services import call_end, call_mark_in_progress
+from calls.voice.pipeline import build_call_session
+from calls.voice.serializers import build_serializer
+from templates_app.pipecat_compat import WorkerRunner
+
+logger = logging.getLogger(__name__)
+
+Disposition = Call.Disposition
+
+
+@dataclass
+class CallEnding:
+    disposition: str
+    end_reason: str
+
+
+async def _wait_for_start(connection: ServerConnection) -> tuple[dict[str, object], list[str]]:
+    """Messages up to and including the provider's `start`; the consumer already checked it."""
+    seen: list[str] = []
+    async for message in connection:
+        text = message if isinstance(message, str) else message.decode(errors="replace")
+        seen.append(text)
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(parsed, dict) and parsed.get("event") == "start":
+            return parsed, seen
+    raise ConnectionClosed(None, None)
+
+
+async def _pump(connection: ServerConnection, inbound: asyncio.Queue[str | None]) -> None:
+    try:
+        async for message in connection:
+            inbound.put_nowait(
+                message if isinstance(message, str) else message.decode(errors="replace")
+            )
+    except ConnectionClosed:
+        pass
+    finally:
+        inbound.put_nowait(None)
+
+
+def _ending(
+    *, hung_up_by_customer: bool, bot_turns: int, customer_turns: int, end_reason: str
+) -> CallEnding:
+    if end_reason == "transferred":
+        return CallEnding(Disposition.TRANSFERRED, end_reason)
+    if hung_up_by_customer:
+        early = customer_turns == 0 and bot_turns <= 1
+        return CallEnding(
+            Disposition.EARLY_HANGUP if early else Disposition.ANSWERED, "customer_hangup"
+        )
+    return CallEnding(Disposition.ANSWERED, end_reason or "bot_ended")
+
+
+async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str) -> CallEnding:
+    context = await sync_to_async(call_context_load)(call_id=call_id)
+    await sync_to_async(call_mark_in_progress)(call_id=call_id, worker_id=worker_id)
+    start, _ = await _wait_for_start(connection)
+    inbound: asyncio.Queue[str | None] = asyncio.Queue()
+    session = build_call_session(
+        context,
+        serializer=build_serializer(context.provider, start, credentials=context.credentials),
+        inbound=inbound,
+        send=connection.send,
+    )
+    session.writer.start()
+    pump = asyncio.create_task(_pump(connection, inbound))
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(session.worker)
+    await runner.run()
+    hung_up_by_customer = pump.done()
+    pump.cancel()
+    session.recorder.finish()
+    turns = session.recorder.turns
+    ending = _ending(
+        hung_up_by_customer=hung_up_by_customer,
+        bot_turns=sum(turn.speaker == "bot" for turn in turns),
+        customer_turns=sum(turn.speaker == "customer" for turn in turns),
+        end_reason=session.runtime.end_reason,
+    )
+    await session.flow.drain()
+    await session.writer.flush()
+    await sync_to_async(call_end)(
+        call_id=call_id, disposition=ending.disposition, end_reason=ending.end_reason
+    )
+    await connection.close(1000, "call ended")
+    return ending

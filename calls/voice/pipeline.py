@@ -1,0 +1,201 @@
+"""Assemble one call's Pipecat pipeline from its pinned template version and effective config.
+
+transport in (provider serializer) → STT → user aggregator (Silero VAD, turn detection) →
+LLM driven by the template's flow → TTS → transport out → assistant aggregator, all at the
+telephony rate of 8 kHz so no resampler adds delay on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from calls.selectors import CallContext
+from calls.services import call_record_turn
+from calls.voice.recorder import CallRecorder, TurnRecord
+from calls.voice.runtime import CallRuntime
+from calls.voice.speech import registry
+from calls.voice.transport import RelayTransport, Send
+from calls.voice.writer import CallWriter
+from templates_app.dialogue.rules_llm import RulesLLMService
+from templates_app.flows.builder import BuiltFlow, build_flow
+from templates_app.pipecat_compat import (
+    EndFrame,
+    FlowManager,
+    FrameSerializer,
+    LLMContext,
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+    MinWordsUserTurnStartStrategy,
+    Pipeline,
+    PipelineParams,
+    PipelineWorker,
+    SileroVADAnalyzer,
+    SpeechTimeoutUserTurnStopStrategy,
+    TranscriptionUserTurnStartStrategy,
+    TransportParams,
+    TTSSpeakFrame,
+    UserTurnStrategies,
+    VADParams,
+    VADUserTurnStartStrategy,
+)
+
+logger = logging.getLogger(__name__)
+
+TELEPHONY_RATE = 8000
+
+
+@dataclass
+class CallSession:
+    worker: PipelineWorker
+    flow: BuiltFlow
+    flow_manager: FlowManager
+    runtime: CallRuntime
+    recorder: CallRecorder
+    writer: CallWriter
+    idle_prompts: int = 0
+
+
+def _vad_params(settings: dict[str, Any]) -> VADParams:
+    vad = settings.get("vad", {})
+    return VADParams(
+        confidence=vad.get("confidence", 0.7),
+        start_secs=vad.get("start_secs", 0.2),
+        stop_secs=vad.get("stop_secs", 0.8),
+        min_volume=vad.get("min_volume", 0.6),
+    )
+
+
+def _turn_strategies(settings: dict[str, Any]) -> UserTurnStrategies:
+    interruption = settings.get("interruption", {})
+    allow_barge_in = interruption.get("mode", "enabled") == "enabled"
+    min_words = int(interruption.get("min_words", 1))
+    start: list[Any] = [
+        VADUserTurnStartStrategy(enable_interruptions=allow_barge_in and min_words <= 1)
+    ]
+    if allow_barge_in and min_words > 1:
+        start.append(MinWordsUserTurnStartStrategy(min_words=min_words))
+    start.append(TranscriptionUserTurnStartStrategy())
+    # The VAD's own stop delay already waited for silence; the transcript is what we wait for.
+    stop: list[Any] = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=0.0)]
+    return UserTurnStrategies(start=start, stop=stop)
+
+
+def build_call_session(
+    context: CallContext,
+    *,
+    serializer: FrameSerializer,
+    inbound: asyncio.Queue[str | None],
+    send: Send,
+) -> CallSession:
+    settings = context.inputs.config.call
+    writer = CallWriter()
+    vad = SileroVADAnalyzer(sample_rate=TELEPHONY_RATE, params=_vad_params(settings))
+    stt = registry.build_stt(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
+
+    def apply_node_settings(node_settings: dict[str, Any]) -> None:
+        # Reset-then-apply happened in the resolver; here the result takes effect live.
+        vad.set_params(_vad_params(node_settings))
+
+    runtime = CallRuntime(
+        call_id=context.call_id,
+        time_zone=context.time_zone,
+        writer=writer,
+        apply_node_settings=apply_node_settings,
+    )
+    flow = build_flow(context.inputs, runtime=runtime)
+    llm = registry.build_llm(
+        settings,
+        credentials=context.credentials,
+        rules_factory=lambda: RulesLLMService(
+            functions=flow.function_specs, node_text=flow.node_text, clock=runtime.now
+        ),
+    )
+    tts = registry.build_tts(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
+    transport = RelayTransport(
+        TransportParams(
+            audio_in_enabled=True,
+            audio_out_enabled=True,
+            audio_in_sample_rate=TELEPHONY_RATE,
+            audio_out_sample_rate=TELEPHONY_RATE,
+            audio_out_10ms_chunks=2,
+        ),
+        inbound=inbound,
+        send=send,
+        serializer=serializer,
+    )
+    idle = settings.get("user_idle", {})
+    aggregators = LLMContextAggregatorPair(
+        LLMContext(),
+        user_params=LLMUserAggregatorParams(
+            vad_analyzer=vad,
+            user_turn_strategies=_turn_strategies(settings),
+            user_idle_timeout=float(idle.get("timeout", 0)) if idle.get("enabled") else 0.0,
+        ),
+    )
+
+    def record_turn(record: TurnRecord) -> None:
+        index = len(recorder.turns) - 1
+        writer.write(
+            call_record_turn,
+            call_id=context.call_id,
+            index=index,
+            speaker=record.speaker,
+            text=record.text,
+            node=record.node,
+            function_called=record.function_called,
+            started_offset_ms=record.started_offset_ms,
+            ended_offset_ms=record.ended_offset_ms,
+            latency=record.latency,
+        )
+
+    recorder = CallRecorder(current_node=lambda: runtime.current_node, on_turn=record_turn)
+    pipeline = Pipeline(
+        [
+            transport.input(),
+            stt,
+            aggregators.user(),
+            llm,
+            tts,
+            transport.output(),
+            aggregators.assistant(),
+        ]
+    )
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(
+            audio_in_sample_rate=TELEPHONY_RATE,
+            audio_out_sample_rate=TELEPHONY_RATE,
+            enable_metrics=True,
+        ),
+        observers=[recorder],
+        idle_timeout_secs=None,
+        cancel_on_idle_timeout=False,
+        enable_rtvi=False,
+    )
+    flow_manager = FlowManager(
+        llm=llm,
+        context_aggregator=aggregators,
+        worker=worker,
+        global_functions=flow.global_functions,
+    )
+    session = CallSession(worker, flow, flow_manager, runtime, recorder, writer)
+
+    async def start_flow(_worker: PipelineWorker, _frame: Any) -> None:
+        await flow_manager.initialize(await flow.enter(flow.initial_node))
+
+    async def customer_idle(_aggregator: Any) -> None:
+        if session.idle_prompts < int(idle.get("retries", 2)):
+            session.idle_prompts += 1
+            await worker.queue_frame(
+                TTSSpeakFrame(flow.text(idle.get("message", "Are you still there?")))
+            )
+            return
+        runtime.end_reason = "customer_idle"
+        await worker.queue_frame(EndFrame())
+
+    worker.add_event_handler("on_pipeline_started", start_flow)
+    aggregators.user().add_event_handler("on_user_turn_idle", customer_idle)
+    return session

@@ -1,0 +1,188 @@
+"""The worker's Pipecat transport: provider messages arrive from the relay, replies go back.
+
+Messages stay in the provider's own wire format end to end; the provider's Pipecat serializer
+(Twilio, Plivo or Exotel) turns them into frames here, in the worker, so the consumer never
+parses audio. A malformed message is dropped with a log line and the call goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from templates_app.pipecat_compat import (
+    BaseInputTransport,
+    BaseOutputTransport,
+    BaseTransport,
+    CancelFrame,
+    EndFrame,
+    EndWorkerFrame,
+    Frame,
+    FrameDirection,
+    FrameProcessorSetup,
+    FrameSerializer,
+    InputAudioRawFrame,
+    InterruptionFrame,
+    OutputAudioRawFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
+    StartFrame,
+    TransportParams,
+)
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[str | bytes], Awaitable[None]]
+
+
+class RelayInputTransport(BaseInputTransport):
+    def __init__(
+        self,
+        params: TransportParams,
+        *,
+        inbound: asyncio.Queue[str | None],
+        serializer: FrameSerializer,
+        on_message: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(params)
+        self._inbound = inbound
+        self._serializer = serializer
+        self._on_message = on_message
+        self._reader: asyncio.Task[None] | None = None
+
+    async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]
+        await super().setup(setup)
+        await self._serializer.setup(setup)
+
+    async def start(self, frame: StartFrame) -> None:
+        await super().start(frame)
+        await self.set_transport_ready(frame)
+        self._reader = self.create_task(self._read())
+
+    async def stop(self, frame: EndFrame) -> None:
+        await super().stop(frame)
+        await self._stop_reading()
+
+    async def cancel(self, frame: CancelFrame) -> None:
+        await super().cancel(frame)
+        await self._stop_reading()
+
+    async def _stop_reading(self) -> None:
+        if self._reader is not None:
+            await self.cancel_task(self._reader)
+            self._reader = None
+
+    async def _read(self) -> None:
+        while True:
+            message = await self._inbound.get()
+            if message is None:
+                # The customer hung up or the stream dropped. Pushing EndFrame downstream from
+                # here hangs the worker (pipecat-1.14.md §2.2); ask the worker upstream instead.
+                await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
+                return
+            if self._on_message is not None:
+                self._on_message(message)
+            try:
+                frame = await self._serializer.deserialize(message)
+            except Exception:
+                logger.warning("dropped a malformed media message (%d bytes)", len(message))
+                continue
+            if frame is None:
+                continue
+            if isinstance(frame, InputAudioRawFrame):
+                await self.push_audio_frame(frame)
+            else:
+                await self.push_frame(frame)
+
+
+class RelayOutputTransport(BaseOutputTransport):
+    """Writes serialized frames to the relay, paced like a real phone line plays audio."""
+
+    def __init__(self, params: TransportParams, *, send: Send, serializer: FrameSerializer) -> None:
+        super().__init__(params)
+        self._send = send
+        self._serializer = serializer
+        self._send_interval = 0.0
+        self._next_send_time = 0.0
+
+    async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]
+        await super().setup(setup)
+        await self._serializer.setup(setup)
+
+    async def start(self, frame: StartFrame) -> None:
+        await super().start(frame)
+        # Half a chunk ahead keeps the provider's buffer fed without running far ahead of
+        # playback, so barge-in clears little and bot-speaking state stays truthful.
+        self._send_interval = (self.audio_chunk_size / self.sample_rate) / 2
+        await self.set_transport_ready(frame)
+
+    async def stop(self, frame: EndFrame) -> None:
+        await super().stop(frame)
+        await self._write(frame)
+
+    async def cancel(self, frame: CancelFrame) -> None:
+        await super().cancel(frame)
+        await self._write(frame)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InterruptionFrame):
+            await self._write(frame)
+            self._next_send_time = 0.0
+
+    async def send_message(
+        self, frame: OutputTransportMessageFrame | OutputTransportMessageUrgentFrame
+    ) -> None:
+        await self._write(frame)
+
+    async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
+        sent = await self._write(frame)
+        await self._pace()
+        return sent
+
+    async def _write(self, frame: Frame) -> bool:
+        try:
+            payload = await self._serializer.serialize(frame)
+        except Exception:
+            logger.exception("could not serialize %s", type(frame).__name__)
+            return False
+        if payload:
+            try:
+                await self._send(payload)
+            except ConnectionError:
+                return False
+        return True
+
+    async def _pace(self) -> None:
+        now = time.monotonic()
+        delay = max(0.0, self._next_send_time - now)
+        await asyncio.sleep(delay)
+        if delay == 0:
+            self._next_send_time = time.monotonic() + self._send_interval
+        else:
+            self._next_send_time += self._send_interval
+
+
+class RelayTransport(BaseTransport):
+    def __init__(
+        self,
+        params: TransportParams,
+        *,
+        inbound: asyncio.Queue[str | None],
+        send: Send,
+        serializer: FrameSerializer,
+        on_message: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._input = RelayInputTransport(
+            params, inbound=inbound, serializer=serializer, on_message=on_message
+        )
+        self._output = RelayOutputTransport(params, send=send, serializer=serializer)
+
+    def input(self) -> RelayInputTransport:
+        return self._input
+
+    def output(self) -> RelayOutputTransport:
+        return self._output

@@ -1,0 +1,106 @@
+"""A warm call worker: everything imported and loaded, waiting for exactly one call.
+
+It listens for the relay on a loopback websocket (docs/adr/0001-media-relay.md), registers
+as idle in Redis, renews its liveness every second, serves one call, and exits; the pool
+supervisor starts a fresh one in its place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from websockets.asyncio.server import ServerConnection, serve
+
+from calls.models import Call
+from calls.services import call_end
+from calls.voice import pool
+from calls.voice.call import run_call
+from calls.voice.speech import registry
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 1.0
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+class CallWorker:
+    def __init__(self, *, worker_id: str, host: str = "127.0.0.1") -> None:
+        self.worker_id = worker_id
+        self.host = host
+        self.address = ""
+        self.call_id: int | None = None
+        self.done = asyncio.Event()
+
+    async def run(self) -> None:
+        started = time.monotonic()
+        registry.warm_up()
+        client = pool.async_client()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._stop_if_idle)
+        async with serve(
+            self._serve, self.host, 0, max_size=MAX_MESSAGE_BYTES, compression=None
+        ) as server:
+            port = server.sockets[0].getsockname()[1]
+            self.address = f"ws://{self.host}:{port}"
+            heartbeat = asyncio.create_task(self._heartbeat(client))
+            logger.info(
+                "call worker %s warm in %.2fs at %s",
+                self.worker_id,
+                time.monotonic() - started,
+                self.address,
+            )
+            await self.done.wait()
+            heartbeat.cancel()
+        await pool.worker_retire(client, worker_id=self.worker_id)
+        await client.aclose()
+
+    def _stop_if_idle(self) -> None:
+        # A worker in a call finishes it; an idle one leaves at once.
+        if self.call_id is None:
+            self.done.set()
+
+    async def _heartbeat(self, client: aioredis.Redis) -> None:
+        while True:
+            try:
+                await pool.worker_heartbeat(
+                    client,
+                    worker_id=self.worker_id,
+                    address=self.address,
+                    pid=os.getpid(),
+                    call_id=self.call_id,
+                )
+            except Exception:
+                logger.warning("call worker %s: heartbeat failed", self.worker_id, exc_info=True)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        if self.call_id is not None or self.done.is_set():
+            await connection.close(1013, "worker busy")
+            return
+        try:
+            assignment = json.loads(await connection.recv())
+            self.call_id = int(assignment["call_id"])
+        except (ValueError, KeyError, TypeError):
+            await connection.close(1008, "expected a breeze.assign message")
+            return
+        try:
+            ending = await run_call(connection, call_id=self.call_id, worker_id=self.worker_id)
+            logger.info(
+                "call %s ended: %s (%s)", self.call_id, ending.disposition, ending.end_reason
+            )
+        except Exception:
+            logger.exception("call %s failed in worker %s", self.call_id, self.worker_id)
+            await sync_to_async(call_end)(
+                call_id=self.call_id, disposition=Call.Disposition.FAILED, end_reason="worker_error"
+            )
+            await connection.close(1011, "call failed")
+        finally:
+            self.done.set()

@@ -1,0 +1,1 @@
+from tests.calls.conftest import call, published  # noqa: F401 - shared fixtures
