@@ -30,16 +30,27 @@ def _start(token: str, call_sid: str = "CA1") -> str:
             "event": "start",
             "sequenceNumber": "1",
             "streamSid": "MZ1",
-            "start": {"accountSid": "AC1", "streamSid": "MZ1", "callSid": call_sid, "tracks": ["inbound"],
-                      "customParameters": {"token": token},
-                      "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}},
+            "start": {
+                "accountSid": "AC1",
+                "streamSid": "MZ1",
+                "callSid": call_sid,
+                "tracks": ["inbound"],
+                "customParameters": {"token": token},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
         }
     )
 
 
 CONNECTED = json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-MEDIA = json.dumps({"event": "media", "sequenceNumber": "2", "streamSid": "MZ1",
-                    "media": {"track": "inbound", "chunk": "1", "timestamp": "5", "payload": "/////w=="}})
+MEDIA = json.dumps(
+    {
+        "event": "media",
+        "sequenceNumber": "2",
+        "streamSid": "MZ1",
+        "media": {"track": "inbound", "chunk": "1", "timestamp": "5", "payload": "/////w=="},
+    }
+)
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +95,9 @@ async def fake_worker() -> AsyncIterator[FakeWorker]:
     async with serve(worker.handler, "127.0.0.1", 0) as server:
         client = pool.async_client()
         port = server.sockets[0].getsockname()[1]
-        await pool.worker_heartbeat(client, worker_id="fake1", address=f"ws://127.0.0.1:{port}", pid=1, call_id=None)
+        await pool.worker_heartbeat(
+            client, worker_id="fake1", address=f"ws://127.0.0.1:{port}", pid=1, call_id=None
+        )
         await client.aclose()
         yield worker
 
@@ -102,7 +115,9 @@ async def test_unknown_provider_is_refused_at_connect(call: Call) -> None:
 
 
 @pytest.mark.parametrize("_case", ["forged", "reused"])
-async def test_a_bad_token_is_refused_before_any_worker_is_claimed(_case: str, call: Call, fake_worker: FakeWorker) -> None:
+async def test_a_bad_token_is_refused_before_any_worker_is_claimed(
+    _case: str, call: Call, fake_worker: FakeWorker
+) -> None:
     token = "forged" if _case == "forged" else media_token_issue(call=call)
     if _case == "reused":
         await asyncio.to_thread(_spend, token, call.pk)
@@ -124,7 +139,9 @@ def _spend(token: str, call_id: int) -> None:
     media_token_consume(token=token, call_id=call_id)
 
 
-async def test_messages_are_relayed_unchanged_both_ways(call: Call, fake_worker: FakeWorker) -> None:
+async def test_messages_are_relayed_unchanged_both_ways(
+    call: Call, fake_worker: FakeWorker
+) -> None:
     communicator = WebsocketCommunicator(APP, f"/ws/media/simulator/{call.pk}/")
     await communicator.connect()
     start = _start(media_token_issue(call=call))
@@ -138,14 +155,20 @@ async def test_messages_are_relayed_unchanged_both_ways(call: Call, fake_worker:
     await asyncio.wait_for(fake_worker.got_media.wait(), 5)
     closed = await communicator.receive_output(timeout=5)
 
-    assert json.loads(fake_worker.received[0]) == {"type": "breeze.assign", "call_id": call.pk, "provider": "simulator"}
+    assert json.loads(fake_worker.received[0]) == {
+        "type": "breeze.assign",
+        "call_id": call.pk,
+        "provider": "simulator",
+    }
     assert fake_worker.received[1:] == [CONNECTED, "not json at all", start, MEDIA]
     assert reply == fake_worker.reply
     assert closed == {"type": "websocket.close", "code": 1000}
     assert _idle_workers() == []
 
 
-async def test_an_empty_pool_asks_for_a_worker_and_gives_up_cleanly(call: Call, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_empty_pool_asks_for_a_worker_and_gives_up_cleanly(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(consumers, "COLD_START_SECONDS", 0.5)
     communicator = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
     await communicator.connect()
@@ -159,7 +182,9 @@ async def test_an_empty_pool_asks_for_a_worker_and_gives_up_cleanly(call: Call, 
     assert client.get(pool.POOL_EMPTY_COUNT) == b"1"
 
 
-async def test_a_customer_hang_up_closes_the_worker_link(call: Call, fake_worker: FakeWorker) -> None:
+async def test_a_customer_hang_up_closes_the_worker_link(
+    call: Call, fake_worker: FakeWorker
+) -> None:
     fake_worker.close_after_media = False
     communicator = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
     await communicator.connect()
