@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from websockets.asyncio.client import connect, unix_connect
@@ -32,8 +33,12 @@ MESSAGE = json.dumps(
         "event": "media",
         "sequenceNumber": "42",
         "streamSid": "MZ" + "0" * 32,
-        "media": {"track": "inbound", "chunk": "41", "timestamp": "820",
-                  "payload": base64.b64encode(bytes(160)).decode()},
+        "media": {
+            "track": "inbound",
+            "chunk": "41",
+            "timestamp": "820",
+            "payload": base64.b64encode(bytes(160)).decode(),
+        },
     }
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8")
@@ -98,20 +103,24 @@ async def bench(count: int) -> None:
     tcp.start()
     port = queue.get(timeout=10)
     async with connect(f"ws://127.0.0.1:{port}", compression=None) as ws:
+
         async def tcp_round_trip() -> None:
             await ws.send(MESSAGE)
             await ws.recv()
+
         _report("websocket, loopback TCP", await _measure(tcp_round_trip, count))
     tcp.terminate()
 
-    path = os.path.join(tempfile.mkdtemp(), "relay.sock")
+    path = str(Path(tempfile.mkdtemp()) / "relay.sock")
     unix = context.Process(target=_serve_unix, args=(path, queue), daemon=True)
     unix.start()
     queue.get(timeout=10)
     async with unix_connect(path, compression=None) as ws:
+
         async def unix_round_trip() -> None:
             await ws.send(MESSAGE)
             await ws.recv()
+
         _report("websocket, Unix socket", await _measure(unix_round_trip, count))
     unix.terminate()
 
@@ -134,5 +143,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     arguments = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {arguments.messages} round trips each")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {arguments.messages} round trips each"
+    )
     asyncio.run(bench(arguments.messages))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.utils import create_file_resampler, pcm_to_wav
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.flows import (
@@ -76,6 +77,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.filters.identity_filter import IdentityFilter
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
 from pipecat.serializers.base_serializer import FrameSerializer
@@ -83,10 +85,12 @@ from pipecat.serializers.exotel import ExotelFrameSerializer
 from pipecat.serializers.plivo import PlivoFrameSerializer
 from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.services.llm_service import FunctionCallParams, LLMService
-from pipecat.services.settings import LLMSettings, STTSettings, TTSSettings
+from pipecat.services.piper.tts import PiperTTSService
+from pipecat.services.settings import LLMSettings, ServiceSettings, STTSettings, TTSSettings
 from pipecat.services.stt_service import SegmentedSTTService, STTService
 from pipecat.services.tts_service import TTSService
-from pipecat.tests.utils import run_test
+from pipecat.tests.utils import SleepFrame, run_test
+from pipecat.transcriptions.language import Language
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.base_transport import BaseTransport, TransportParams
@@ -97,6 +101,7 @@ from pipecat.turns.user_start import (
 )
 from pipecat.turns.user_stop import SpeechTimeoutUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies, UserTurnStrategies
+from pipecat.utils.time import time_now_iso8601
 from pipecat.workers.runner import WorkerRunner
 
 __all__ = [
@@ -150,6 +155,7 @@ __all__ = [
     "LLMSettings",
     "LLMTextFrame",
     "LLMUserAggregatorParams",
+    "Language",
     "LocalSmartTurnAnalyzerV3",
     "MetricsFrame",
     "MinWordsUserTurnStartStrategy",
@@ -160,12 +166,15 @@ __all__ = [
     "Pipeline",
     "PipelineParams",
     "PipelineWorker",
+    "PiperTTSService",
     "PlivoFrameSerializer",
     "ProcessingMetricsData",
     "STTService",
     "STTSettings",
     "SegmentedSTTService",
+    "ServiceSettings",
     "SileroVADAnalyzer",
+    "SleepFrame",
     "SpeechTimeoutUserTurnStopStrategy",
     "StartFrame",
     "TTFBMetricsData",
@@ -185,10 +194,14 @@ __all__ = [
     "UserStoppedSpeakingFrame",
     "UserTurnStrategies",
     "VADParams",
+    "VADProcessor",
     "VADUserStartedSpeakingFrame",
     "VADUserStoppedSpeakingFrame",
     "VADUserTurnStartStrategy",
     "WorkerRunner",
+    "create_file_resampler",
+    "pcm_to_wav",
     "run_test",
     "standard_message_text",
+    "time_now_iso8601",
 ]

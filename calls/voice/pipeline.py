@@ -17,6 +17,7 @@ from calls.services import call_record_turn
 from calls.voice.recorder import CallRecorder, TurnRecord
 from calls.voice.runtime import CallRuntime
 from calls.voice.speech import registry
+from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService
 from calls.voice.transport import RelayTransport, Send
 from calls.voice.writer import CallWriter
 from templates_app.dialogue.rules_llm import RulesLLMService
@@ -83,6 +84,24 @@ def _turn_strategies(settings: dict[str, Any]) -> UserTurnStrategies:
     return UserTurnStrategies(start=start, stop=stop)
 
 
+def node_phrases(definition: dict[str, Any], node: str) -> list[str]:
+    """What a customer is expected to say in a node, as a grammar for offline recognition.
+
+    The node's and the global functions' examples; empty (free speech) when a function
+    takes any answer.
+    """
+    functions = [
+        function
+        for candidate in definition["nodes"]
+        if candidate["name"] == node
+        for function in candidate.get("functions", [])
+    ]
+    functions += definition.get("global_functions", [])
+    examples = [example for function in functions for example in function.get("examples", [])]
+    # A node that takes free answers (a reason, an address) needs the open vocabulary.
+    return [] if "*" in examples else examples
+
+
 def build_call_session(
     context: CallContext,
     *,
@@ -95,9 +114,11 @@ def build_call_session(
     vad = SileroVADAnalyzer(sample_rate=TELEPHONY_RATE, params=_vad_params(settings))
     stt = registry.build_stt(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
 
-    def apply_node_settings(node_settings: dict[str, Any]) -> None:
+    def apply_node_settings(node: str, node_settings: dict[str, Any]) -> None:
         # Reset-then-apply happened in the resolver; here the result takes effect live.
         vad.set_params(_vad_params(node_settings))
+        if isinstance(stt, PocketsphinxSTTService):
+            stt.set_phrases(node_phrases(context.inputs.definition, node))
 
     runtime = CallRuntime(
         call_id=context.call_id,
@@ -105,7 +126,11 @@ def build_call_session(
         writer=writer,
         apply_node_settings=apply_node_settings,
     )
-    flow = build_flow(context.inputs, runtime=runtime)
+    flow = build_flow(
+        context.inputs,
+        runtime=runtime,
+        greeting_in_first_reply=settings.get("llm", {}).get("provider", "rules") == "rules",
+    )
     llm = registry.build_llm(
         settings,
         credentials=context.credentials,

@@ -202,6 +202,52 @@ def parse_date(text: str, *, today: date) -> date | None:
     return found[0][1] if found else None
 
 
+_HOUR_WORDS = {
+    word: str(number)
+    for number, word in enumerate(
+        [
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ],
+        start=1,
+    )
+}
+_MINUTE_WORDS = {
+    "o'clock": "00",
+    "oclock": "00",
+    "fifteen": "15",
+    "thirty": "30",
+    "forty five": "45",
+}
+_SPOKEN_CLOCK = re.compile(
+    r"\b(" + "|".join(_HOUR_WORDS) + r")(?:\s+(" + "|".join(_MINUTE_WORDS) + r"))?\b"
+    r"(?=\s*(?:a\.?m\.?|p\.?m\.?|o'?clock|in the|$))"
+)
+
+
+def _spoken_clock_to_digits(text: str) -> str:
+    """Speech recognisers write times as words: "five thirty pm" becomes "5:30 pm"."""
+
+    def digits(match: re.Match[str]) -> str:
+        hour = _HOUR_WORDS[match.group(1)]
+        minutes = match.group(2)
+        if minutes is None:
+            return hour
+        return f"{hour}:{_MINUTE_WORDS[minutes]}"
+
+    return _SPOKEN_CLOCK.sub(digits, text)
+
+
 def parse_time(text: str) -> str | None:
     """Read the time mentioned first in `text` as "HH:MM".
 
@@ -215,7 +261,7 @@ def parse_time(text: str) -> str | None:
     Returns:
         The time, or None when none was mentioned.
     """
-    lowered = text.lower()
+    lowered = _spoken_clock_to_digits(text.lower())
     found = [
         (match.start(), value)
         for pattern, read in _TIME_READERS

@@ -42,8 +42,13 @@ class BuiltFlow:
         variables: Mapping[str, str],
         runtime: FlowRuntime,
         config: EffectiveConfig,
+        greeting_in_first_reply: bool = False,
     ) -> None:
         self.definition = definition
+        # On a phone line a pause between greeting and question reads as "your turn"; an
+        # engine that answers instantly says both in one breath instead.
+        self.greeting_in_first_reply = greeting_in_first_reply
+        self._pending_greeting = ""
         self.variables = dict(variables)
         self.runtime = runtime
         self.config = config
@@ -69,7 +74,9 @@ class BuiltFlow:
         node = self.nodes.get(name or self.current_node or "")
         if node is None:
             return ""
-        return self.text(node.get("say") or " ".join(node["task_messages"]))
+        text = self.text(node.get("say") or " ".join(node["task_messages"]))
+        greeting, self._pending_greeting = self._pending_greeting, ""
+        return f"{greeting} {text}" if greeting else text
 
     async def enter(self, name: str) -> NodeConfig:
         node = self.nodes[name]
@@ -78,9 +85,11 @@ class BuiltFlow:
         pre_actions = [self._action(action) for action in node.get("pre_actions", [])]
         if name == self.initial_node and not self._greeted and self.definition.get("greeting"):
             self._greeted = True
-            pre_actions.insert(
-                0, {"type": "tts_say", "text": self.text(self.definition["greeting"])}
-            )
+            greeting = self.text(self.definition["greeting"])
+            if self.greeting_in_first_reply:
+                self._pending_greeting = greeting
+            else:
+                pre_actions.insert(0, {"type": "tts_say", "text": greeting})
         config: NodeConfig = {
             "name": name,
             "task_messages": [
@@ -266,7 +275,13 @@ def _as_text(arguments: Mapping[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in arguments.items()}
 
 
-def build_flow(inputs: FlowInputs, *, runtime: FlowRuntime) -> BuiltFlow:
+def build_flow(
+    inputs: FlowInputs, *, runtime: FlowRuntime, greeting_in_first_reply: bool = False
+) -> BuiltFlow:
     return BuiltFlow(
-        inputs.definition, variables=inputs.variables, runtime=runtime, config=inputs.config
+        inputs.definition,
+        variables=inputs.variables,
+        runtime=runtime,
+        config=inputs.config,
+        greeting_in_first_reply=greeting_in_first_reply,
     )

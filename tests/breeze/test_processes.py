@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings
 from websockets.sync.client import connect
 
 from breeze.celery import app as celery_app
+from calls.voice import pool
 from config.models import ServiceHeartbeat
 from config.tasks import service_heartbeat
 from tests.conftest import free_port
@@ -82,11 +85,20 @@ def test_a_real_celery_worker_runs_a_task_from_redis_against_postgresql(tmp_path
     assert "Task config.tasks.service_heartbeat" in log.read_text()
 
 
-def test_voice_pool_reports_liveness_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{pool.PREFIX}*"):
+        client.delete(key)
     log = tmp_path / "voice.log"
-    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "3"]
+    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1"]
 
     with running(args, env=subprocess_env(), log=log) as process:
+        wait_for(
+            lambda: True if pool.pool_idle_count(client) == 1 else None,
+            timeout=60,
+            what="a warm worker",
+            log=log,
+        )
         heartbeat = wait_for(
             lambda: ServiceHeartbeat.objects.filter(name="voice-pool").first(),
             timeout=30,
@@ -94,8 +106,9 @@ def test_voice_pool_reports_liveness_and_stops_cleanly_on_sigterm(tmp_path: Path
             log=log,
         )
         process.send_signal(signal.SIGTERM)
-        exit_code = process.wait(timeout=10)
+        exit_code = process.wait(timeout=30)
 
-    assert heartbeat.detail == {"target_size": 3, "idle": 0}
+    assert heartbeat.detail["target_size"] == 1
     assert exit_code == 0
     assert "voice pool: stopped" in log.read_text()
+    assert pool.pool_idle_count(client) == 0

@@ -170,7 +170,7 @@ def test_every_outcome_path_of_every_demo_template(stack: Stack, published: Any)
 def test_a_worker_killed_mid_call_fails_only_that_call_and_the_pool_refills(
     stack: Stack, call: Call
 ) -> None:
-    async def scenario() -> tuple[Any, Call]:
+    async def scenario() -> tuple[Any, Call, float]:
         token = await sync_to_async(simulator_token)(call=call)
         dialing = asyncio.create_task(
             simulator_dial(
@@ -188,7 +188,7 @@ def test_a_worker_killed_mid_call_fails_only_that_call_and_the_pool_refills(
         )
         await asyncio.sleep(2)
         client = redis.Redis.from_url(settings.REDIS_URL)
-        pid = int(client.hget(f"{pool.PREFIX}worker:{in_call.worker_id}", "pid"))
+        pid = int(client.hget(f"{pool.PREFIX}worker:{in_call.worker_id}", "pid"))  # type: ignore[arg-type]
         os.kill(pid, signal.SIGKILL)
         killed_at = time.monotonic()
         ended = await sync_to_async(wait_for)(

@@ -21,7 +21,7 @@ from telephony.routing import websocket_urlpatterns
 from telephony.tokens import media_token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
-APP = URLRouter(websocket_urlpatterns)
+APP = URLRouter(websocket_urlpatterns)  # type: ignore[arg-type]
 
 
 def _start(token: str, call_sid: str = "CA1") -> str:
@@ -103,7 +103,7 @@ async def fake_worker() -> AsyncIterator[FakeWorker]:
 
 
 def _idle_workers() -> list[bytes]:
-    return list(redis.Redis.from_url(settings.REDIS_URL).lrange(pool.IDLE, 0, -1))
+    return list(redis.Redis.from_url(settings.REDIS_URL).lrange(pool.IDLE, 0, -1))  # type: ignore[arg-type]
 
 
 async def test_unknown_provider_is_refused_at_connect(call: Call) -> None:

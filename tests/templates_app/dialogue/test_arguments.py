@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from templates_app.dialogue.arguments import fill_arguments
+from templates_app.dialogue.arguments import fill_arguments, parse_time
 
 # A Wednesday morning in India.
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
@@ -115,3 +115,17 @@ def test_fill_arguments_reads_dates_in_the_timezone_of_now() -> None:
     early = datetime(2026, 11, 25, 1, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 
     assert fill_arguments("today", {"day": DATE}, [], now=early) == {"day": "2026-11-25"}
+
+
+@pytest.mark.parametrize(
+    ("_case", "text", "expected"),
+    [
+        ("hour word", "at five pm", "17:00"),
+        ("hour and half", "five thirty pm", "17:30"),
+        ("quarter to the hour", "six forty five p.m.", "18:45"),
+        ("morning hour word", "eleven am", "11:00"),
+        ("a number that is not a time", "i have two kids", None),
+    ],
+)
+def test_times_spoken_in_words(_case: str, text: str, expected: str | None) -> None:
+    assert parse_time(text) == expected
