@@ -33,7 +33,6 @@ from templates_app.pipecat_compat import (
     Pipeline,
     PipelineParams,
     PipelineWorker,
-    SileroVADAnalyzer,
     SpeechTimeoutUserTurnStopStrategy,
     TranscriptionUserTurnStartStrategy,
     TransportParams,
@@ -111,7 +110,7 @@ def build_call_session(
 ) -> CallSession:
     settings = context.inputs.config.call
     writer = CallWriter()
-    vad = SileroVADAnalyzer(sample_rate=TELEPHONY_RATE, params=_vad_params(settings))
+    vad = registry.build_vad_analyzer(sample_rate=TELEPHONY_RATE, params=_vad_params(settings))
     stt = registry.build_stt(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
 
     def apply_node_settings(node: str, node_settings: dict[str, Any]) -> None:

@@ -59,10 +59,11 @@ class CallRecorder(BaseObserver):
         self._bot_text: list[str] = []
         self._bot_started: float | None = None
         self._latency: dict[str, int | None] = {}
+        self._awaiting_answer = False
         self.turns: list[TurnRecord] = []
 
     def _offset_ms(self, moment: float | None = None) -> int:
-        return int(((moment or time.monotonic()) - self._origin) * 1000)
+        return round(((moment or time.monotonic()) - self._origin) * 1000)
 
     async def on_push_frame(self, data: FramePushed) -> None:
         frame, now = data.frame, time.monotonic()
@@ -71,6 +72,7 @@ class CallRecorder(BaseObserver):
         elif isinstance(frame, TranscriptionFrame) and frame.text.strip():
             self._flush_customer()
             self._marks.transcript = now
+            self._awaiting_answer = True
             start = self._marks.speech_end or now
             self._pending_customer = TurnRecord(
                 "customer",
@@ -99,11 +101,12 @@ class CallRecorder(BaseObserver):
 
     def _answer_latency(self, first_audio: float) -> dict[str, int | None]:
         marks = self._marks
-        if marks.speech_end is None or self._pending_customer is None:
+        if marks.speech_end is None or not self._awaiting_answer:
             return {}
+        self._awaiting_answer = False
 
         def span(start: float | None, end: float | None) -> int | None:
-            return None if start is None or end is None else max(0, int((end - start) * 1000))
+            return None if start is None or end is None else max(0, round((end - start) * 1000))
 
         self._marks = _Marks()
         return {
@@ -123,13 +126,18 @@ class CallRecorder(BaseObserver):
         self._bot_text = []
         if not text:
             return
-        self._flush_customer()
+        started = self._offset_ms(self._bot_started) if self._bot_started else None
+        customer = self._pending_customer
+        # Whoever finished speaking first comes first: a customer who talked over the bot
+        # is recorded after the bot turn they interrupted, before the bot's answer.
+        if customer is not None and (started is None or (customer.ended_offset_ms or 0) <= started):
+            self._flush_customer()
         self._emit(
             TurnRecord(
                 "bot",
                 text,
                 self._current_node(),
-                started_offset_ms=self._offset_ms(self._bot_started) if self._bot_started else None,
+                started_offset_ms=started,
                 ended_offset_ms=self._offset_ms(now),
                 latency=self._latency,
             )

@@ -204,6 +204,9 @@ def _load_offline_models() -> None:
 def warm_up() -> None:
     """Load pocketsphinx, the Piper joe voice and Silero VAD once per process (idempotent)."""
     _load_offline_models()
+    if not _spare_vad:
+        # A warm worker always holds a loaded analyzer for its next call.
+        _spare_vad.append(SileroVADAnalyzer())
 
 
 def build_vad_analyzer(*, sample_rate: int, params: VADParams | None = None) -> SileroVADAnalyzer:
