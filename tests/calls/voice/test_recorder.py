@@ -32,7 +32,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(recorder_module.time, "monotonic", fake)
+    monkeypatch.setattr(recorder_module.time, "monotonic", fake)  # type: ignore[attr-defined]
     return fake
 
 
