@@ -33,9 +33,9 @@ def test_template_overrides_environment_defaults(db: None) -> None:
     assert config.call["llm"] == {"provider": "openai", "model": "gpt-4o-mini", "temperature": 0.3}
     assert config.call["vad"] == {
         "confidence": 0.6,
-        "start_secs": 0.2,
+        "start_secs": 0.15,
         "stop_secs": 0.5,
-        "min_volume": 0.6,
+        "min_volume": 0.4,
     }
     assert config.call["stt"] == {"provider": "pocketsphinx", "language": "en-US"}
     assert "greeting" not in config.call

@@ -15,7 +15,8 @@ BREEZE_CALL_DEFAULTS: dict[str, Any] = {
         "model": env_str("BREEZE_LLM_MODEL", "gpt-4o"),
         "temperature": 0.3,
     },
-    "vad": {"confidence": 0.7, "start_secs": 0.2, "stop_secs": 0.8, "min_volume": 0.6},
+    # Sensitive enough for a one-word "no" on 8 kHz phone audio (0.6 volume missed it).
+    "vad": {"confidence": 0.6, "start_secs": 0.15, "stop_secs": 0.8, "min_volume": 0.4},
     "interruption": {"mode": "enabled", "min_words": 1},
     "input_collection": {"enabled": False, "user_speech_timeout": 0.0},
     "user_idle": {

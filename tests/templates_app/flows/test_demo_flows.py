@@ -32,7 +32,7 @@ VARIABLES = {
         "pincode": "411001",
     },
 }
-TEMPLATE_VAD = {"confidence": 0.7, "start_secs": 0.2, "stop_secs": 0.8, "min_volume": 0.6}
+TEMPLATE_VAD = {"confidence": 0.6, "start_secs": 0.15, "stop_secs": 0.8, "min_volume": 0.4}
 
 
 def _inputs(slug: str) -> FlowInputs:
