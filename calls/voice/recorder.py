@@ -22,7 +22,6 @@ from templates_app.pipecat_compat import (
     TranscriptionFrame,
     TTSAudioRawFrame,
     TTSSpeakFrame,
-    UserStoppedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
 
@@ -67,8 +66,16 @@ class CallRecorder(BaseObserver):
 
     async def on_push_frame(self, data: FramePushed) -> None:
         frame, now = data.frame, time.monotonic()
-        if isinstance(frame, VADUserStoppedSpeakingFrame | UserStoppedSpeakingFrame):
-            self._marks = _Marks(speech_end=self._marks.speech_end or now)
+        if isinstance(frame, VADUserStoppedSpeakingFrame | TranscriptionFrame):
+            self._customer_frame(frame, now)
+        else:
+            self._bot_frame(frame, now)
+
+    def _customer_frame(self, frame: object, now: float) -> None:
+        if isinstance(frame, VADUserStoppedSpeakingFrame):
+            # Latency counts from the end of the customer's latest speech.
+            if self._marks.transcript is None or not self._awaiting_answer:
+                self._marks = _Marks(speech_end=now)
         elif isinstance(frame, TranscriptionFrame) and frame.text.strip():
             self._flush_customer()
             self._marks.transcript = now
@@ -80,7 +87,9 @@ class CallRecorder(BaseObserver):
                 self._current_node(),
                 ended_offset_ms=self._offset_ms(start),
             )
-        elif isinstance(frame, FunctionCallInProgressFrame):
+
+    def _bot_frame(self, frame: object, now: float) -> None:
+        if isinstance(frame, FunctionCallInProgressFrame):
             self._marks.llm_first = self._marks.llm_first or now
             if self._pending_customer is not None:
                 self._pending_customer.function_called = frame.function_name
@@ -94,10 +103,13 @@ class CallRecorder(BaseObserver):
         elif isinstance(frame, TTSAudioRawFrame):
             self._marks.tts_first = self._marks.tts_first or now
         elif isinstance(frame, BotStartedSpeakingFrame):
-            self._bot_started = now
-            self._latency = self._answer_latency(now)
-        elif isinstance(frame, BotStoppedSpeakingFrame):
+            # The transport announces it both upstream and downstream: count it once.
+            if self._bot_started is None:
+                self._bot_started = now
+                self._latency = self._answer_latency(now)
+        elif isinstance(frame, BotStoppedSpeakingFrame) and self._bot_started is not None:
             self._flush_bot(now)
+            self._bot_started = None
 
     def _answer_latency(self, first_audio: float) -> dict[str, int | None]:
         marks = self._marks

@@ -67,6 +67,8 @@ async def test_turns_and_latency_of_an_answer(clock: Clock) -> None:
         (3.2, LLMFullResponseEndFrame()),
         (3.5, audio),
         (3.6, BotStartedSpeakingFrame()),
+        (3.6, BotStartedSpeakingFrame()),  # the upstream copy
+        (5.0, BotStoppedSpeakingFrame()),
         (5.0, BotStoppedSpeakingFrame()),
     )
 
