@@ -1,0 +1,88 @@
+"""The worker's relay transport: provider messages in, frames out; bad messages dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+from calls.voice.transport import RelayTransport
+from templates_app.pipecat_compat import (
+    Frame,
+    FrameDirection,
+    FrameProcessor,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    Pipeline,
+    PipelineParams,
+    PipelineWorker,
+    TransportParams,
+    TwilioFrameSerializer,
+    WorkerRunner,
+)
+
+
+class Collect(FrameProcessor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Frame] = []
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        self.frames.append(frame)
+        await self.push_frame(frame, direction)
+
+
+def _media(payload: str) -> str:
+    return json.dumps(
+        {
+            "event": "media",
+            "streamSid": "MZ1",
+            "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": payload},
+        }
+    )
+
+
+async def test_malformed_messages_are_dropped_and_the_call_goes_on() -> None:
+    inbound: asyncio.Queue[str | None] = asyncio.Queue()
+    sent: list[str | bytes] = []
+
+    async def send(payload: str | bytes) -> None:
+        sent.append(payload)
+
+    transport = RelayTransport(
+        TransportParams(audio_in_enabled=True, audio_in_sample_rate=8000),
+        inbound=inbound,
+        send=send,
+        serializer=TwilioFrameSerializer(
+            "MZ1", params=TwilioFrameSerializer.InputParams(auto_hang_up=False)
+        ),
+    )
+    collect = Collect()
+    worker = PipelineWorker(
+        Pipeline([transport.input(), collect]),
+        params=PipelineParams(audio_in_sample_rate=8000, audio_out_sample_rate=8000),
+        idle_timeout_secs=None,
+        enable_rtvi=False,
+    )
+    good = base64.b64encode(b"\xff" * 160).decode()
+    for message in [
+        "not json at all",
+        json.dumps({"event": "mystery"}),
+        _media("%%% not base64 %%%"),
+        _media(good),
+        json.dumps(
+            {"event": "dtmf", "streamSid": "MZ1", "dtmf": {"track": "inbound_track", "digit": "5"}}
+        ),
+        None,  # the customer hung up
+    ]:
+        inbound.put_nowait(message)
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+
+    await asyncio.wait_for(runner.run(), timeout=10)
+
+    audio = [frame for frame in collect.frames if isinstance(frame, InputAudioRawFrame)]
+    digits = [frame.button.value for frame in collect.frames if isinstance(frame, InputDTMFFrame)]
+    assert [(len(frame.audio), frame.sample_rate) for frame in audio] == [(320, 8000)]
+    assert digits == ["5"]
