@@ -22,10 +22,6 @@ def is_start(event: Mapping[str, Any]) -> bool:
     return event.get("event") == "start" and isinstance(event.get("start"), dict)
 
 
-def is_stop(event: Mapping[str, Any]) -> bool:
-    return event.get("event") == "stop"
-
-
 def token_from(*, query_string: bytes, start: Mapping[str, Any]) -> str:
     """The media token: in the URL's query, or where each provider carries custom data."""
     query = parse_qs(query_string.decode(errors="replace")).get("token")

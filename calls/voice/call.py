@@ -32,18 +32,16 @@ class CallEnding:
     end_reason: str
 
 
-async def _wait_for_start(connection: ServerConnection) -> tuple[dict[str, object], list[str]]:
-    """Messages up to and including the provider's `start`; the consumer already checked it."""
-    seen: list[str] = []
+async def _wait_for_start(connection: ServerConnection) -> dict[str, object]:
+    """The provider's `start` message (earlier ones carry nothing the worker needs)."""
     async for message in connection:
         text = message if isinstance(message, str) else message.decode(errors="replace")
-        seen.append(text)
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError:
             continue
         if isinstance(parsed, dict) and parsed.get("event") == "start":
-            return parsed, seen
+            return parsed
     raise ConnectionClosed(None, None)
 
 
@@ -75,7 +73,7 @@ def _ending(
 async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str) -> CallEnding:
     context = await sync_to_async(call_context_load)(call_id=call_id)
     await sync_to_async(call_mark_in_progress)(call_id=call_id, worker_id=worker_id)
-    start, _ = await _wait_for_start(connection)
+    start = await _wait_for_start(connection)
     inbound: asyncio.Queue[str | None] = asyncio.Queue()
     session = build_call_session(
         context,

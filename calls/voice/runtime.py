@@ -35,8 +35,6 @@ class CallRuntime:
         self.apply_node_settings = apply_node_settings
         self.current_node = ""
         self.end_reason = ""
-        self.transfer_number = ""
-        self.outcome: str | None = None
 
     async def node_entered(self, *, node: str, settings: dict[str, Any]) -> None:
         self.current_node = node
@@ -47,14 +45,12 @@ class CallRuntime:
         logger.info("call %s: %s called %s", self.call_id, node, function)
 
     async def outcome_updated(self, *, outcome: str, fields: dict[str, Any]) -> None:
-        self.outcome = outcome
         self.writer.write(call_update_outcome, call_id=self.call_id, outcome=outcome, fields=fields)
 
     async def http_request(self, *, request: HttpRequest) -> HttpResult:
         return await send_http_request(request)
 
     async def transfer_requested(self, *, number: str) -> None:
-        self.transfer_number = number
         self.end_reason = "transferred"
 
     async def end_requested(self, *, reason: str) -> None:

@@ -44,12 +44,10 @@ class RelayInputTransport(BaseInputTransport):
         *,
         inbound: asyncio.Queue[str | None],
         serializer: FrameSerializer,
-        on_message: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(params)
         self._inbound = inbound
         self._serializer = serializer
-        self._on_message = on_message
         self._reader: asyncio.Task[None] | None = None
 
     async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]
@@ -82,8 +80,6 @@ class RelayInputTransport(BaseInputTransport):
                 # here hangs the worker (pipecat-1.14.md §2.2); ask the worker upstream instead.
                 await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
                 return
-            if self._on_message is not None:
-                self._on_message(message)
             try:
                 frame = await self._serializer.deserialize(message)
             except Exception:
@@ -173,12 +169,9 @@ class RelayTransport(BaseTransport):
         inbound: asyncio.Queue[str | None],
         send: Send,
         serializer: FrameSerializer,
-        on_message: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
-        self._input = RelayInputTransport(
-            params, inbound=inbound, serializer=serializer, on_message=on_message
-        )
+        self._input = RelayInputTransport(params, inbound=inbound, serializer=serializer)
         self._output = RelayOutputTransport(params, send=send, serializer=serializer)
 
     def input(self) -> RelayInputTransport:

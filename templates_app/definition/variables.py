@@ -91,6 +91,14 @@ _TYPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+def example_payload(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """A lead payload made of each declared variable's example, for trying a template out."""
+    return {
+        variable["name"]: variable.get("example", "")
+        for variable in definition.get("variables", [])
+    }
+
+
 def payload_issues(*, definition: Mapping[str, Any], payload: Any) -> list[Issue]:
     """Why a lead's payload cannot be used with this definition; empty when it can.
 

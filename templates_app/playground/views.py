@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from config.exceptions import ApplicationError
-from templates_app.definition.variables import PLACEHOLDER
+from templates_app.definition.variables import PLACEHOLDER, example_payload
 from templates_app.exceptions import TemplateValidationError
 from templates_app.flows.factory import flow_inputs_for_version
 from templates_app.models import Template, TemplateVersion
@@ -27,13 +27,6 @@ from templates_app.selectors import template_version_draft, template_version_pub
 
 MAX_TURNS = 40
 PLAYGROUND_MODE = "TELEPHONY_TEST"
-
-
-def _example_payload(version: TemplateVersion) -> dict[str, Any]:
-    return {
-        variable["name"]: variable.get("example", "")
-        for variable in version.definition.get("variables", [])
-    }
 
 
 def playground_page(
@@ -52,7 +45,7 @@ def playground_page(
         "template": template,
         "versions": versions,
         "chosen": chosen,
-        "payload_json": json.dumps(_example_payload(chosen) if chosen else {}, indent=2),
+        "payload_json": json.dumps(example_payload(chosen.definition) if chosen else {}, indent=2),
         "opts": Template._meta,
     }
     return TemplateResponse(request, "admin/templates_app/playground/page.html", context)

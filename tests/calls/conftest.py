@@ -7,8 +7,9 @@ from calls.services import call_create
 from templates_app.models import Template, TemplateVersion
 from templates_app.services import template_load_demos
 from tests.conftest import Tenants
+from tests.demo_payloads import DEMO_PAYLOADS
 
-ORDER_PAYLOAD = {"customer_name": "Asha", "order_id": "A1042", "order_total": "1,499 rupees"}
+ORDER_PAYLOAD = DEMO_PAYLOADS["order-confirmation"]
 
 
 @pytest.fixture

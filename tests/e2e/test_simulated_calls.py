@@ -20,32 +20,16 @@ from django.conf import settings
 from calls.models import Call
 from calls.services import call_create
 from calls.voice import pool
-from telephony.providers.simulator.dialer import simulator_dial, simulator_token
+from telephony.providers.simulator.dialer import simulator_dial
 from telephony.providers.simulator.persona import PERSONAS
+from telephony.tokens import media_token_issue
 from templates_app.models import Template
+from tests.demo_payloads import DEMO_PAYLOADS
 from tests.e2e.conftest import POOL_SIZE, Stack, idle_workers
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
 
-PAYLOADS: dict[str, dict[str, Any]] = {
-    "order-confirmation": {
-        "customer_name": "Asha",
-        "order_id": "A1042",
-        "order_total": "1,499 rupees",
-    },
-    "abandoned-cart": {
-        "customer_name": "Ravi",
-        "cart_items": "running shoes",
-        "discount_code": "SAVE10",
-    },
-    "address-verification": {
-        "customer_name": "Meera",
-        "address_line": "12 Lake Road",
-        "city": "Pune",
-        "pincode": "411001",
-    },
-}
 
 # persona → (template, expected outcome, expected path, expected disposition)
 PATHS: dict[str, tuple[str, str, list[str], str]] = {
@@ -115,7 +99,7 @@ def _new_call(template_slug: str) -> Call:
         execution_mode=Call.ExecutionMode.TELEPHONY_TEST,
         provider="simulator",
         customer_phone="+15555550123",
-        payload=PAYLOADS[template_slug],
+        payload=DEMO_PAYLOADS[template_slug],
     )
 
 
@@ -126,7 +110,7 @@ def _ended(call_id: int) -> Call | None:
 
 async def _place(stack: Stack, persona: str, template_slug: str) -> tuple[Call, Any]:
     call = await sync_to_async(_new_call)(template_slug)
-    token = await sync_to_async(simulator_token)(call=call)
+    token = await sync_to_async(media_token_issue)(call=call)
     result = await simulator_dial(
         call=call, token=token, persona=PERSONAS[persona], base_url=stack.base_url
     )
@@ -172,7 +156,7 @@ def test_a_worker_killed_mid_call_fails_only_that_call_and_the_pool_refills(
     stack: Stack, call: Call
 ) -> None:
     async def scenario() -> tuple[Any, Call, float]:
-        token = await sync_to_async(simulator_token)(call=call)
+        token = await sync_to_async(media_token_issue)(call=call)
         dialing = asyncio.create_task(
             simulator_dial(
                 call=call, token=token, persona=PERSONAS["cod-silent"], base_url=stack.base_url
@@ -210,7 +194,7 @@ def test_a_worker_killed_mid_call_fails_only_that_call_and_the_pool_refills(
 
 def test_an_early_hang_up_is_recorded_as_such(stack: Stack, call: Call) -> None:
     async def scenario() -> Call:
-        token = await sync_to_async(simulator_token)(call=call)
+        token = await sync_to_async(media_token_issue)(call=call)
         await simulator_dial(
             call=call, token=token, persona=PERSONAS["cod-hangup"], base_url=stack.base_url
         )

@@ -15,9 +15,10 @@ from config.services import merchant_secret_set
 from templates_app.models import Template, TemplateVersion
 from templates_app.services import template_load_demos, template_save_draft
 from tests.conftest import Tenants
+from tests.demo_payloads import DEMO_PAYLOADS
 
 Role = Membership.Role
-PAYLOAD = {"customer_name": "Asha", "order_id": "A1042", "order_total": "1,499 rupees"}
+PAYLOAD = DEMO_PAYLOADS["order-confirmation"]
 
 
 @pytest.fixture

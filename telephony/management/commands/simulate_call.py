@@ -12,8 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.models import Call
 from calls.services import call_create
-from telephony.providers.simulator.dialer import simulator_dial, simulator_token
+from telephony.providers.simulator.dialer import simulator_dial
 from telephony.providers.simulator.persona import PERSONAS
+from telephony.tokens import media_token_issue
+from templates_app.definition.variables import example_payload
 from templates_app.models import Template, TemplateVersion
 
 END_WAIT_SECONDS = 20.0
@@ -57,7 +59,7 @@ class Command(BaseCommand):
         result = asyncio.run(
             simulator_dial(
                 call=call,
-                token=simulator_token(call=call),
+                token=media_token_issue(call=call),
                 persona=PERSONAS[options["persona"]],
                 base_url=options["base_url"],
                 speed=options["speed"],
@@ -89,7 +91,7 @@ class Command(BaseCommand):
             if not isinstance(payload, dict):
                 raise CommandError("--payload must be a JSON object")
             return payload
-        return {v["name"]: v.get("example", "") for v in version.definition.get("variables", [])}
+        return example_payload(version.definition)
 
     def _wait_for_end(self, call_id: int) -> Call:
         deadline = time.monotonic() + END_WAIT_SECONDS

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit, urlunsplit
 from calls.models import Call
 from telephony.providers.simulator.client import SimulatorResult, run_persona
 from telephony.providers.simulator.persona import Persona
-from telephony.tokens import media_token_issue
 
 
 def media_url(*, base_url: str, provider: str, call_id: int) -> str:
@@ -33,7 +32,3 @@ async def simulator_dial(
         custom_parameters={"call_id": str(call.pk), "token": token},
         speed=speed,
     )
-
-
-def simulator_token(*, call: Call) -> str:
-    return media_token_issue(call=call)

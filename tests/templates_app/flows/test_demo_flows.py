@@ -12,26 +12,9 @@ from config.call_config import EffectiveConfig
 from templates_app.demo import demo_definition
 from templates_app.flows.conversation import Conversation, converse
 from templates_app.flows.factory import FlowInputs
+from tests.demo_payloads import DEMO_PAYLOADS
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Kolkata"))  # a Wednesday
-VARIABLES = {
-    "order-confirmation": {
-        "customer_name": "Asha",
-        "order_id": "A1042",
-        "order_total": "1,499 rupees",
-    },
-    "abandoned-cart": {
-        "customer_name": "Ravi",
-        "cart_items": "running shoes",
-        "discount_code": "SAVE10",
-    },
-    "address-verification": {
-        "customer_name": "Meera",
-        "address_line": "12 Lake Road",
-        "city": "Pune",
-        "pincode": "411001",
-    },
-}
 TEMPLATE_VAD = {"confidence": 0.6, "start_secs": 0.15, "stop_secs": 0.8, "min_volume": 0.4}
 
 
@@ -39,7 +22,7 @@ def _inputs(slug: str) -> FlowInputs:
     definition = demo_definition(slug)
     base = {key: definition[key] for key in ("vad", "interruption") if key in definition}
     variables = {
-        **VARIABLES[slug],
+        **DEMO_PAYLOADS[slug],
         "merchant_name": "Acme Retail",
         "customer_phone": "+15555550123",
         "call_id": "7",
