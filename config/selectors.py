@@ -20,22 +20,43 @@ if TYPE_CHECKING:
 _M = TypeVar("_M", bound=models.Model)
 
 
+_MEMBERSHIP_CACHE = "_breeze_memberships"
+
+
+def _memberships(user: AnyUser) -> list[tuple[int | None, str]]:
+    """The user's (merchant id, role) rows, read once per user object.
+
+    An admin page asks for permissions many times per request; like Django's own permission
+    cache, the answer is kept on the user instance, which lives for one request.
+    """
+    cached: list[tuple[int | None, str]] | None = getattr(user, _MEMBERSHIP_CACHE, None)
+    if cached is None:
+        if user.pk is None:
+            return []
+        cached = list(Membership.objects.filter(user_id=user.pk).values_list("merchant_id", "role"))
+        setattr(user, _MEMBERSHIP_CACHE, cached)
+    return cached
+
+
+def membership_cache_clear(*, user: AnyUser) -> None:
+    user.__dict__.pop(_MEMBERSHIP_CACHE, None)
+
+
 def user_is_platform_admin(*, user: AnyUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return Membership.objects.filter(user_id=user.pk, role=Membership.Role.PLATFORM_ADMIN).exists()
+    return any(role == Membership.Role.PLATFORM_ADMIN for _, role in _memberships(user))
 
 
 def merchant_roles_for_user(*, user: AnyUser) -> dict[int, str]:
     """Map merchant id → the user's role there (platform admins are handled separately)."""
     if not user.is_authenticated or not user.is_active:
         return {}
-    rows = Membership.objects.filter(user_id=user.pk, merchant__isnull=False).values_list(
-        "merchant_id", "role"
-    )
-    return {merchant_id: role for merchant_id, role in rows if merchant_id is not None}  # type: ignore[redundant-expr]
+    return {
+        merchant_id: role for merchant_id, role in _memberships(user) if merchant_id is not None
+    }
 
 
 def merchant_ids_allowing(

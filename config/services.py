@@ -19,7 +19,7 @@ from config.models import (
     ProviderCredential,
     ServiceHeartbeat,
 )
-from config.selectors import user_is_platform_admin, user_may
+from config.selectors import membership_cache_clear, user_is_platform_admin, user_may
 from config.types import PROVIDER_REQUIRED_SECRETS, Action, Resource
 
 
@@ -67,6 +67,7 @@ def membership_create(
         if role == Membership.Role.PLATFORM_ADMIN:
             user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
+    membership_cache_clear(user=user)
     return membership
 
 
@@ -78,6 +79,7 @@ def membership_update_role(
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role", "updated_at"])
+    membership_cache_clear(user=membership.user)
     return membership
 
 

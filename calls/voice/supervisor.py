@@ -81,12 +81,17 @@ class PoolSupervisor:
         return worker_id
 
     def _busy_workers(self, client: redis.Redis) -> set[str]:
-        busy = set()
-        for worker_id in self.children:
-            state: bytes | None = client.hget(f"{pool.PREFIX}worker:{worker_id}", "state")  # type: ignore[assignment]
-            if state in {b"busy", b"claimed"}:
-                busy.add(worker_id)
-        return busy
+        # Asked ten times a second: one round trip for all children, not one per child.
+        worker_ids = list(self.children)
+        with client.pipeline(transaction=False) as pipe:
+            for worker_id in worker_ids:
+                pipe.hget(f"{pool.PREFIX}worker:{worker_id}", "state")
+            states = pipe.execute()
+        return {
+            worker_id
+            for worker_id, state in zip(worker_ids, states, strict=True)
+            if state in {b"busy", b"claimed"}
+        }
 
     def _reap(self) -> None:
         for worker_id, process in list(self.children.items()):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.conf import LazySettings
@@ -96,6 +97,25 @@ def test_scope_queryset_follows_role_per_merchant(tenants: Tenants) -> None:
     )
     assert not user_may(
         user=user, resource=Resource.CREDENTIAL, action=Action.ADD, merchant_id=tenants.globex.pk
+    )
+
+
+def test_permission_checks_read_memberships_once_per_user_object(
+    tenants: Tenants, django_assert_num_queries: Any
+) -> None:
+    user = UserFactory.create()
+    membership_create(user=user, merchant=tenants.acme, role=Role.OPERATOR)
+
+    with django_assert_num_queries(1):
+        answers = [
+            user_may(user=user, resource=Resource.LEAD, action=action, merchant_id=tenants.acme.pk)
+            for action in Action
+        ]
+    membership_create(user=user, merchant=tenants.globex, role=Role.VIEWER)
+
+    assert answers == [True, True, True, False]
+    assert user_may(
+        user=user, resource=Resource.LEAD, action=Action.VIEW, merchant_id=tenants.globex.pk
     )
 
 
