@@ -119,6 +119,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
 }
 
 from breeze.settings.integrations.celery import *  # noqa: E402, F403

@@ -265,11 +265,14 @@ def test_validate_api_reports_errors_and_warnings(
         ],
         "warnings": [],
     }
-    assert (missing.status_code, missing.json()) == (
+    assert (missing.status_code, missing.json()["error"]["fields"]) == (
         400,
-        {"definition": ["This field is required."]},
+        [{"field": "definition", "code": "required", "message": "This field is required."}],
     )
-    assert (foreign.status_code, foreign.json()) == (400, {"merchant": ["no merchant 'globex'"]})
+    assert (foreign.status_code, foreign.json()["error"]["fields"]) == (
+        400,
+        [{"field": "merchant", "code": "invalid", "message": "no merchant 'globex'"}],
+    )
 
 
 def test_validate_api_needs_a_staff_login(client: Client, db: None) -> None:
