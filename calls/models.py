@@ -40,6 +40,10 @@ class Call(TimeStampedModel):
     template_version = models.ForeignKey(
         TemplateVersion, on_delete=models.PROTECT, related_name="calls"
     )
+    # The lead this call is an attempt for; playground and simulated calls have none.
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
     execution_mode = models.CharField(max_length=16, choices=ExecutionMode.choices)
     provider = models.CharField(max_length=32)
     provider_call_id = models.CharField(max_length=128, blank=True)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "config",
     "templates_app",
     "calls",
+    "leads",
     "telephony",
 ]
 

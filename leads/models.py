@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from calls.models import Call
+from config.models import Merchant, TimeStampedModel, validate_time_zone
+from templates_app.models import Template, TemplateVersion
+
+TEST_MODES = ("TELEPHONY_TEST", "DAILY_TEST")
+
+
+class Lead(TimeStampedModel):
+    """A customer to call with the data the template needs; every status change is recorded."""
+
+    class Status(models.TextChoices):
+        # queued: accepted but waiting for something other than time (a campaign to start);
+        # scheduled: due at next_attempt_at, the only status the dispatcher claims.
+        QUEUED = "queued", "Queued"
+        SCHEDULED = "scheduled", "Scheduled"
+        DIALING = "dialing", "Dialing"
+        IN_CALL = "in_call", "In call"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        EXHAUSTED = "exhausted", "Exhausted"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ExecutionMode = Call.ExecutionMode
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="leads")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="leads")
+    # The version published when the lead was pushed; later publishes do not change it.
+    template_version = models.ForeignKey(
+        TemplateVersion, on_delete=models.PROTECT, related_name="leads"
+    )
+    phone = models.CharField(max_length=20)
+    payload = models.JSONField(default=dict, blank=True)
+    execution_mode = models.CharField(
+        max_length=16, choices=ExecutionMode.choices, default=ExecutionMode.TELEPHONY
+    )
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    # SHA-256 of the canonical request, telling a retry of the same push from a reused key.
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    webhook_url = models.URLField(max_length=2000, blank=True)
+    is_playground = models.BooleanField(default=False)
+    config_overrides = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_disposition = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(max_length=64, blank=True)
+    outcome_fields = models.JSONField(default=dict, blank=True)
+    # "user:<username>" or "api_key:<label>": who pushed it, kept even if the caller is deleted.
+    created_by = models.CharField(max_length=200, blank=True)
+    lead_import = models.ForeignKey(
+        "LeadImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+    import_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="lead_unique_idempotency_key",
+            ),
+            # A re-run CSV import inserts each row once.
+            models.UniqueConstraint(
+                fields=["lead_import", "import_row"],
+                condition=Q(lead_import__isnull=False),
+                name="lead_unique_import_row",
+            ),
+            # Playground overrides change how a call behaves; live calls never take them.
+            models.CheckConstraint(
+                name="lead_playground_only_in_test_modes",
+                condition=Q(is_playground=False, config_overrides={})
+                | Q(execution_mode__in=TEST_MODES),
+            ),
+        ]
+        indexes = [
+            # The dispatcher claims due leads: WHERE status='scheduled' AND next_attempt_at <= now.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="scheduled"),
+                name="lead_due_idx",
+            ),
+            # The lead list: a merchant's leads newest first, optionally by status or template.
+            models.Index(fields=["merchant", "-created_at"], name="lead_merchant_created_idx"),
+            models.Index(
+                fields=["merchant", "status", "-created_at"], name="lead_merchant_status_idx"
+            ),
+            models.Index(fields=["template", "-created_at"], name="lead_template_created_idx"),
+            # The phone filter and the per-number checks look a number up within a merchant.
+            models.Index(fields=["merchant", "phone"], name="lead_merchant_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.pk} {self.phone} ({self.get_status_display()})"
+
+
+class LeadTransition(models.Model):
+    """One status change of a lead: who or what moved it, when and why."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="transitions")
+    # Empty for the row written when the lead was created.
+    from_status = models.CharField(max_length=16, choices=Lead.Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Lead.Status.choices)
+    actor = models.CharField(max_length=200)
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["lead", "at", "pk"]
+        indexes = [
+            # A lead's history, read in order on its detail page.
+            models.Index(fields=["lead", "at"], name="lead_transition_lead_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class LeadImport(TimeStampedModel):
+    """A CSV of leads processed in the background, with progress and per-row errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="lead_imports")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="lead_imports")
+    execution_mode = models.CharField(max_length=16, choices=Lead.ExecutionMode.choices)
+    file = models.FileField(upload_to="lead_imports/%Y/%m/")
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Why the whole file was refused (no phone column, not UTF-8…); rows report their own.
+    error = models.CharField(max_length=500, blank=True)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    ok_rows = models.PositiveIntegerField(default=0)
+    failed_rows = models.PositiveIntegerField(default=0)
+    created_by = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"], name="lead_import_merchant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.get_status_display()})"
+
+
+class LeadImportError(models.Model):
+    """Why one CSV row was not imported; rows are numbered as a spreadsheet shows them (header = 1)."""
+
+    lead_import = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="errors")
+    row = models.PositiveIntegerField()
+    field = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["lead_import", "row", "field"]
+        constraints = [
+            # A re-run import reports each row's problems once.
+            models.UniqueConstraint(
+                fields=["lead_import", "row", "field"], name="lead_import_error_unique_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row} {self.field}: {self.reason}"
