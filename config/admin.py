@@ -2,15 +2,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from config.admin_scoping import MerchantScopedAdmin, adopt_saved
-from config.forms import FlagForm, MembershipForm, MerchantSecretForm, ProviderCredentialForm
+from config.forms import (
+    ApiKeyForm,
+    FlagForm,
+    MembershipForm,
+    MerchantSecretForm,
+    ProviderCredentialForm,
+)
 from config.models import (
+    ApiKey,
     Flag,
     Membership,
     Merchant,
@@ -20,6 +27,8 @@ from config.models import (
 )
 from config.selectors import merchant_ids_allowing, user_is_platform_admin, user_may
 from config.services import (
+    api_key_create,
+    api_key_revoke,
     flag_delete,
     flag_set,
     membership_create,
@@ -265,3 +274,53 @@ class FlagAdmin(admin.ModelAdmin[Flag]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
         for flag in queryset:
             flag_delete(flag=flag)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(MerchantScopedAdmin[ApiKey]):
+    """Keys are issued here or by the API, shown once, then only revoked: never edited or deleted."""
+
+    resource = Resource.API_KEY
+    form = ApiKeyForm
+    list_display = [
+        "name",
+        "prefix",
+        "merchant",
+        "role",
+        "created_by",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = [("merchant", admin.RelatedOnlyFieldListFilter), "role"]
+    search_fields = ["name", "prefix", "merchant__name"]
+    list_select_related = ["merchant", "created_by"]
+    readonly_fields = ["prefix", "created_by", "created_at", "revoked_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ApiKey, form: ModelForm[ApiKey], change: bool
+    ) -> None:
+        actor = request.user
+        assert isinstance(actor, User)  # the admin only serves signed-in staff
+        saved, token = api_key_create(
+            merchant=obj.merchant,
+            role=obj.role,
+            name=obj.name,
+            expires_at=obj.expires_at,
+            created_by=actor,
+        )
+        adopt_saved(obj, saved)
+        messages.warning(request, f"Copy the key now, it is not shown again: {token}")
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key)
+        messages.success(request, f"Revoked {len(queryset)} API key(s).")

@@ -7,8 +7,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from config.exceptions import ApplicationError
-from config.models import Flag, Membership, MerchantSecret, ProviderCredential
-from config.services import provider_credential_clean_secrets
+from config.models import ApiKey, Flag, Membership, MerchantSecret, ProviderCredential
+from config.services import api_key_clean_expiry, provider_credential_clean_secrets
 from config.types import PROVIDER_REQUIRED_SECRETS
 
 
@@ -117,3 +117,17 @@ class FlagForm(forms.ModelForm[Flag]):
     class Meta:
         model = Flag
         fields = ["key", "merchant", "value", "is_active", "description"]
+
+
+class ApiKeyForm(forms.ModelForm[ApiKey]):
+    class Meta:
+        model = ApiKey
+        fields = ["merchant", "role", "name", "expires_at"]
+
+    def clean_expires_at(self) -> Any:
+        expires_at = self.cleaned_data["expires_at"]
+        try:
+            api_key_clean_expiry(expires_at=expires_at)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from error
+        return expires_at

@@ -199,3 +199,42 @@ class Flag(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.merchant or 'platform'})"
+
+
+# API keys act for a merchant; the platform-wide role belongs to people only.
+API_KEY_ROLES = [
+    (role.value, role.label) for role in Membership.Role if role != Membership.Role.PLATFORM_ADMIN
+]
+
+
+class ApiKey(TimeStampedModel):
+    """A merchant back-end's server-to-server credential, shown once and stored as a digest.
+
+    The token reads `brz_` + 8 characters (the visible `prefix`, which finds the row) +
+    a secret; only the SHA-256 of the whole token is kept.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    role = models.CharField(max_length=32, choices=API_KEY_ROLES)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(
+                name="api_key_merchant_role",
+                condition=Q(role__in=[value for value, _ in API_KEY_ROLES]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

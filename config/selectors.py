@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
+from config.auth.tokens import api_key_token_matches, api_key_token_prefix
 from config.crypto import decrypt_json, decrypt_text
-from config.models import Membership, Merchant, MerchantSecret, ProviderCredential
+from config.models import ApiKey, Membership, Merchant, MerchantSecret, ProviderCredential
 from config.permissions import role_allows
-from config.types import Action, Resource
+from config.types import MEMBERSHIP_CACHE_ATTR, Action, Resource
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from config.auth.principal import ApiKeyPrincipal
+
+    AnyUser = AbstractBaseUser | AnonymousUser | ApiKeyPrincipal
 
 _M = TypeVar("_M", bound=models.Model)
-
-
-_MEMBERSHIP_CACHE = "_breeze_memberships"
 
 
 def _memberships(user: AnyUser) -> list[tuple[int | None, str]]:
@@ -29,17 +30,17 @@ def _memberships(user: AnyUser) -> list[tuple[int | None, str]]:
     An admin page asks for permissions many times per request; like Django's own permission
     cache, the answer is kept on the user instance, which lives for one request.
     """
-    cached: list[tuple[int | None, str]] | None = getattr(user, _MEMBERSHIP_CACHE, None)
+    cached: list[tuple[int | None, str]] | None = getattr(user, MEMBERSHIP_CACHE_ATTR, None)
     if cached is None:
         if user.pk is None:
             return []
         cached = list(Membership.objects.filter(user_id=user.pk).values_list("merchant_id", "role"))
-        setattr(user, _MEMBERSHIP_CACHE, cached)
+        setattr(user, MEMBERSHIP_CACHE_ATTR, cached)
     return cached
 
 
 def membership_cache_clear(*, user: AnyUser) -> None:
-    user.__dict__.pop(_MEMBERSHIP_CACHE, None)
+    user.__dict__.pop(MEMBERSHIP_CACHE_ATTR, None)
 
 
 def user_is_platform_admin(*, user: AnyUser) -> bool:
@@ -113,6 +114,36 @@ def merchant_list(*, user: AnyUser, action: Action = Action.VIEW) -> models.Quer
         merchant_field="pk",
         action=action,
     )
+
+
+def api_key_list(*, user: AnyUser) -> models.QuerySet[ApiKey]:
+    return scope_queryset(
+        ApiKey.objects.select_related("merchant", "created_by"),
+        user=user,
+        resource=Resource.API_KEY,
+    )
+
+
+def api_key_get_by_token(*, token: str) -> ApiKey | None:
+    """The key a presented token belongs to, its secret checked in constant time."""
+    prefix = api_key_token_prefix(token)
+    if prefix is None:
+        return None
+    api_key = ApiKey.objects.select_related("merchant").filter(prefix=prefix).first()
+    if api_key is None or not api_key_token_matches(token, api_key.secret_hash):
+        return None
+    return api_key
+
+
+def api_key_refusal(*, api_key: ApiKey, now: datetime) -> str | None:
+    """Why a genuine key may not be used right now, or None when it may."""
+    if api_key.revoked_at is not None:
+        return "This API key has been revoked."
+    if api_key.expires_at is not None and api_key.expires_at <= now:
+        return "This API key has expired."
+    if not api_key.merchant.is_active:
+        return "This API key's merchant is inactive."
+    return None
 
 
 def provider_credential_secrets(*, credential: ProviderCredential) -> dict[str, str]:

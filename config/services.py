@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from config.auth.tokens import api_key_token_digest, api_key_token_new
 from config.crypto import encrypt_json, encrypt_text
 from config.exceptions import ApplicationError, CredentialError
 from config.flags import flag_cache_clear
 from config.models import (
+    ApiKey,
     Flag,
     Membership,
     Merchant,
@@ -210,3 +214,67 @@ def flag_delete(*, flag: Flag) -> None:
     with transaction.atomic():
         flag.delete()
         transaction.on_commit(flag_cache_clear)
+
+
+# Recording every request's use would turn each authenticated read into a write.
+API_KEY_USE_RECORD_INTERVAL = timedelta(minutes=1)
+
+
+def api_key_clean_expiry(*, expires_at: datetime | None) -> None:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApplicationError("the expiry must be in the future", field="expires_at")
+
+
+def api_key_create(
+    *,
+    merchant: Merchant,
+    role: str,
+    name: str,
+    created_by: User | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Issue a key; returns it with its plaintext token, which is not stored and not shown again.
+
+    Callers check that the actor may manage the merchant's API keys.
+    """
+    api_key_clean_expiry(expires_at=expires_at)
+    for _ in range(3):
+        prefix, token = api_key_token_new()
+        api_key = ApiKey(
+            merchant=merchant,
+            role=role,
+            name=name,
+            prefix=prefix,
+            secret_hash=api_key_token_digest(token),
+            created_by=created_by,
+            expires_at=expires_at,
+        )
+        api_key.full_clean(exclude=["prefix"])
+        try:
+            with transaction.atomic():
+                api_key.save()
+        except IntegrityError:
+            continue  # another key drew the same random prefix; draw again
+        return api_key, token
+    raise ApplicationError("could not draw a free key prefix, try again")
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key for good; revoking it again keeps the first revocation time."""
+    now = timezone.now()
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+        revoked_at=now, updated_at=now
+    )
+    api_key.refresh_from_db(fields=["revoked_at", "updated_at"])
+    return api_key
+
+
+def api_key_record_use(*, api_key: ApiKey, now: datetime) -> None:
+    """Note that the key was used, at most once a minute per key, without a race."""
+    stale_before = now - API_KEY_USE_RECORD_INTERVAL
+    if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
+        return
+    ApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=api_key.pk
+    ).update(last_used_at=now)
+    api_key.last_used_at = now

@@ -23,6 +23,10 @@ class Resource(StrEnum):
     PLATFORM = "platform"  # global rows no merchant owns: flags, heartbeats, schedules
 
 
+# Where config.selectors keeps a caller's (merchant id, role) rows for the request; API-key
+# principals (config.auth.principal) arrive with it already filled.
+MEMBERSHIP_CACHE_ATTR = "_breeze_memberships"
+
 # The keys each provider's credential must carry; extra keys (region, host, …) are allowed.
 PROVIDER_REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
     "twilio": ("account_sid", "auth_token"),

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
     "channels",
     "django_celery_beat",
     "breeze",
@@ -115,14 +117,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
-}
-
+from breeze.settings.integrations.api import *  # noqa: E402, F403
 from breeze.settings.integrations.celery import *  # noqa: E402, F403
 from breeze.settings.integrations.channels import *  # noqa: E402, F403
 from breeze.settings.integrations.voice import *  # noqa: E402, F403

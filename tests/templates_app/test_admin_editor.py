@@ -280,4 +280,4 @@ def test_validate_api_needs_a_staff_login(client: Client, db: None) -> None:
         "/api/v1/templates/validate", {"definition": {}}, content_type="application/json"
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 401

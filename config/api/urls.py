@@ -1,0 +1,17 @@
+from django.urls import path
+from rest_framework_simplejwt.views import TokenObtainPairView
+
+from config.api.views import (
+    ApiKeyDetailApi,
+    ApiKeyListApi,
+    ApiKeyRevokeApi,
+    TokenRefreshApi,
+)
+
+urlpatterns = [
+    path("auth/token", TokenObtainPairView.as_view(), name="auth-token"),
+    path("auth/token/refresh", TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("api-keys", ApiKeyListApi.as_view(), name="api-key-list"),
+    path("api-keys/<int:api_key_id>", ApiKeyDetailApi.as_view(), name="api-key-detail"),
+    path("api-keys/<int:api_key_id>/revoke", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
+]
