@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from calls.exceptions import CallNotAllowedError
 from calls.models import STATUS_RANK, Call, Turn
+from calls.webhooks.call_events import call_event_emit
+from calls.webhooks.events import EventType
 from templates_app.definition.variables import payload_issues
 from templates_app.exceptions import TemplateValidationError
 from templates_app.models import TemplateVersion
@@ -63,24 +65,34 @@ def call_advance(*, call_id: int, status: str, **fields: Any) -> bool:
 
 def call_mark_in_progress(*, call_id: int, worker_id: str) -> bool:
     now = timezone.now()
-    return call_advance(
-        call_id=call_id,
-        status=Status.IN_PROGRESS,
-        worker_id=worker_id,
-        answered_at=now,
-        started_at=Case(When(started_at__isnull=True, then=Value(now)), default=F("started_at")),
-    )
+    with transaction.atomic():
+        advanced = call_advance(
+            call_id=call_id,
+            status=Status.IN_PROGRESS,
+            worker_id=worker_id,
+            answered_at=now,
+            started_at=Case(
+                When(started_at__isnull=True, then=Value(now)), default=F("started_at")
+            ),
+        )
+        if advanced:
+            call_event_emit(call_id=call_id, event_type=EventType.CALL_STARTED)
+    return advanced
 
 
 def call_end(*, call_id: int, disposition: str, end_reason: str) -> bool:
     """End a call once; later reports (a callback after the worker's) change nothing."""
-    return call_advance(
-        call_id=call_id,
-        status=Status.ENDED,
-        disposition=disposition,
-        end_reason=end_reason,
-        ended_at=timezone.now(),
-    )
+    with transaction.atomic():
+        ended = call_advance(
+            call_id=call_id,
+            status=Status.ENDED,
+            disposition=disposition,
+            end_reason=end_reason,
+            ended_at=timezone.now(),
+        )
+        if ended:
+            call_event_emit(call_id=call_id, event_type=EventType.CALL_COMPLETED)
+    return ended
 
 
 def call_record_turn(
@@ -130,3 +142,4 @@ def call_update_outcome(*, call_id: int, outcome: str, fields: Mapping[str, Any]
         Call.objects.filter(pk=call_id).update(
             outcome=outcome, outcome_fields={**call.outcome_fields, **fields}
         )
+        call_event_emit(call_id=call_id, event_type=EventType.OUTCOME_UPDATED)

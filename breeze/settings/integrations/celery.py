@@ -26,4 +26,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "args": ("celery",),
     },
+    "webhook-sweeper": {
+        "task": "calls.webhooks.tasks.webhook_sweep_task",
+        "schedule": 5.0,
+        "options": {"queue": "webhooks"},
+    },
 }
+# Task modules outside an app's tasks.py, which autodiscovery would not import.
+CELERY_IMPORTS = ["calls.webhooks.tasks"]
+CELERY_TASK_ROUTES = {"calls.webhooks.tasks.*": {"queue": "webhooks"}}
