@@ -21,7 +21,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CreatedCursorPagination",
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.CredentialRateThrottle"],
+    # Anonymous rate limits count per client address: REMOTE_ADDR unless proxies in front are
+    # declared, so a client cannot pick its own X-Forwarded-For.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", default=0),
 }
+
+# Requests per API key or person, and per client address before signing in (the token
+# endpoint), as "<count>/<s|min|hour|day>".
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
+API_ANON_RATE_LIMIT = env_str("API_ANON_RATE_LIMIT", "60/min")
 
 # A 10,000-lead bulk push with modest payloads is about 5 MB of JSON; leave room for more.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", default=20 * 1024 * 1024)
