@@ -40,6 +40,7 @@ from pipecat.frames.frames import (
     FunctionCallsStartedFrame,
     InputAudioRawFrame,
     InputDTMFFrame,
+    InterimTranscriptionFrame,
     InterruptionFrame,
     LLMContextFrame,
     LLMFullResponseEndFrame,
@@ -61,6 +62,7 @@ from pipecat.frames.frames import (
     TTSStoppedFrame,
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
+    VADParamsUpdateFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -94,7 +96,9 @@ from pipecat.transcriptions.language import Language
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.base_transport import BaseTransport, TransportParams
+from pipecat.turns.types import ProcessFrameResult
 from pipecat.turns.user_start import (
+    BaseUserTurnStartStrategy,
     MinWordsUserTurnStartStrategy,
     TranscriptionUserTurnStartStrategy,
     VADUserTurnStartStrategy,
@@ -110,6 +114,7 @@ __all__ = [
     "BaseObserver",
     "BaseOutputTransport",
     "BaseTransport",
+    "BaseUserTurnStartStrategy",
     "BotStartedSpeakingFrame",
     "BotStoppedSpeakingFrame",
     "CancelFrame",
@@ -141,6 +146,7 @@ __all__ = [
     "IdentityFilter",
     "InputAudioRawFrame",
     "InputDTMFFrame",
+    "InterimTranscriptionFrame",
     "InterruptionFrame",
     "LLMContext",
     "LLMContextAggregatorPair",
@@ -168,6 +174,7 @@ __all__ = [
     "PipelineWorker",
     "PiperTTSService",
     "PlivoFrameSerializer",
+    "ProcessFrameResult",
     "ProcessingMetricsData",
     "STTService",
     "STTSettings",
@@ -194,6 +201,7 @@ __all__ = [
     "UserStoppedSpeakingFrame",
     "UserTurnStrategies",
     "VADParams",
+    "VADParamsUpdateFrame",
     "VADProcessor",
     "VADUserStartedSpeakingFrame",
     "VADUserStoppedSpeakingFrame",

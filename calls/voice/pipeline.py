@@ -19,6 +19,7 @@ from calls.voice.runtime import CallRuntime
 from calls.voice.speech import registry
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService
 from calls.voice.transport import RelayTransport, Send
+from calls.voice.turns import NodeTurnSettings
 from calls.voice.writer import CallWriter
 from templates_app.dialogue.rules_llm import RulesLLMService
 from templates_app.flows.builder import BuiltFlow, build_flow
@@ -29,17 +30,15 @@ from templates_app.pipecat_compat import (
     LLMContext,
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
-    MinWordsUserTurnStartStrategy,
     Pipeline,
     PipelineParams,
     PipelineWorker,
-    SpeechTimeoutUserTurnStopStrategy,
-    TranscriptionUserTurnStartStrategy,
+    SileroVADAnalyzer,
     TransportParams,
     TTSSpeakFrame,
     UserTurnStrategies,
     VADParams,
-    VADUserTurnStartStrategy,
+    VADParamsUpdateFrame,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +54,8 @@ class CallSession:
     runtime: CallRuntime
     recorder: CallRecorder
     writer: CallWriter
+    vad: SileroVADAnalyzer
+    turns: NodeTurnSettings
     idle_prompts: int = 0
 
 
@@ -66,21 +67,6 @@ def _vad_params(settings: dict[str, Any]) -> VADParams:
         stop_secs=vad.get("stop_secs", 0.8),
         min_volume=vad.get("min_volume", 0.6),
     )
-
-
-def _turn_strategies(settings: dict[str, Any]) -> UserTurnStrategies:
-    interruption = settings.get("interruption", {})
-    allow_barge_in = interruption.get("mode", "enabled") == "enabled"
-    min_words = int(interruption.get("min_words", 1))
-    start: list[Any] = [
-        VADUserTurnStartStrategy(enable_interruptions=allow_barge_in and min_words <= 1)
-    ]
-    if allow_barge_in and min_words > 1:
-        start.append(MinWordsUserTurnStartStrategy(min_words=min_words))
-    start.append(TranscriptionUserTurnStartStrategy())
-    # The VAD's own stop delay already waited for silence; the transcript is what we wait for.
-    stop: list[Any] = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=0.0)]
-    return UserTurnStrategies(start=start, stop=stop)
 
 
 def node_phrases(definition: dict[str, Any], node: str) -> list[str]:
@@ -113,9 +99,14 @@ def build_call_session(
     vad = registry.build_vad_analyzer(sample_rate=TELEPHONY_RATE, params=_vad_params(settings))
     stt = registry.build_stt(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
 
-    def apply_node_settings(node: str, node_settings: dict[str, Any]) -> None:
-        # Reset-then-apply happened in the resolver; here the result takes effect live.
-        vad.set_params(_vad_params(node_settings))
+    turns = NodeTurnSettings()
+    turns.apply(settings)
+
+    async def apply_node_settings(node: str, node_settings: dict[str, Any]) -> None:
+        # Reset-then-apply happened in the resolver (EffectiveConfig.for_node); here the
+        # result takes effect live. The VAD changes in order with the audio reaching it.
+        await worker.queue_frame(VADParamsUpdateFrame(params=_vad_params(node_settings)))
+        turns.apply(node_settings)
         if isinstance(stt, PocketsphinxSTTService):
             stt.set_phrases(node_phrases(context.inputs.definition, node))
 
@@ -155,7 +146,7 @@ def build_call_session(
         LLMContext(),
         user_params=LLMUserAggregatorParams(
             vad_analyzer=vad,
-            user_turn_strategies=_turn_strategies(settings),
+            user_turn_strategies=UserTurnStrategies(start=[turns.start], stop=[turns.stop]),
             user_idle_timeout=float(idle.get("timeout", 0)) if idle.get("enabled") else 0.0,
         ),
     )
@@ -205,7 +196,7 @@ def build_call_session(
         worker=worker,
         global_functions=flow.global_functions,
     )
-    session = CallSession(worker, flow, flow_manager, runtime, recorder, writer)
+    session = CallSession(worker, flow, flow_manager, runtime, recorder, writer, vad, turns)
 
     async def start_flow(_worker: PipelineWorker, _frame: Any) -> None:
         await flow_manager.initialize(await flow.enter(flow.initial_node))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from calls.services import call_record_node, call_update_outcome
@@ -27,7 +27,7 @@ class CallRuntime:
         call_id: int,
         time_zone: str,
         writer: CallWriter,
-        apply_node_settings: Callable[[str, dict[str, Any]], None],
+        apply_node_settings: Callable[[str, dict[str, Any]], Awaitable[None]],
     ) -> None:
         self.call_id = call_id
         self.zone = zoneinfo.ZoneInfo(time_zone)
@@ -38,7 +38,7 @@ class CallRuntime:
 
     async def node_entered(self, *, node: str, settings: dict[str, Any]) -> None:
         self.current_node = node
-        self.apply_node_settings(node, settings)
+        await self.apply_node_settings(node, settings)
         self.writer.write(call_record_node, call_id=self.call_id, node=node)
 
     async def function_called(self, *, node: str, function: str, arguments: dict[str, Any]) -> None:

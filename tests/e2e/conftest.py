@@ -6,12 +6,23 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from calls.models import Call
+from calls.services import call_create
 from calls.voice import pool
+from config.models import Merchant
+from telephony.providers.simulator.client import SimulatorResult
+from telephony.providers.simulator.dialer import simulator_dial
+from telephony.providers.simulator.persona import Persona
+from telephony.tokens import media_token_issue
+from templates_app.models import TemplateVersion
+from templates_app.services import template_create, template_version_publish
 from tests.calls.conftest import call, published  # noqa: F401 - shared fixtures
 from tests.conftest import free_port
 from tests.processes import BIN, running, subprocess_env, wait_for
@@ -35,6 +46,39 @@ def _healthy(url: str) -> bool | None:
 
 def idle_workers() -> int:
     return pool.pool_idle_count(redis.Redis.from_url(settings.REDIS_URL))
+
+
+def ended_call(call_id: int) -> Call | None:
+    row = Call.objects.get(pk=call_id)
+    return row if row.status == Call.Status.ENDED else None
+
+
+def published_template(
+    merchant: Merchant, slug: str, definition: dict[str, Any]
+) -> TemplateVersion:
+    """A one-off template for a test, created and published through the services."""
+    template = template_create(merchant=merchant, slug=slug, name=slug, definition=definition)
+    return template_version_publish(version=template.versions.get())
+
+
+def new_call(version: TemplateVersion, *, provider: str = "simulator") -> Call:
+    return call_create(
+        version=version,
+        execution_mode=Call.ExecutionMode.TELEPHONY_TEST,
+        provider=provider,
+        customer_phone="+15555550123",
+        payload={},
+    )
+
+
+async def place(stack: Stack, row: Call, persona: Persona) -> tuple[Call, SimulatorResult]:
+    """Dial the call with the simulated customer over its provider's protocol; wait for its end."""
+    token = await sync_to_async(media_token_issue)(call=row)
+    result = await simulator_dial(call=row, token=token, persona=persona, base_url=stack.base_url)
+    finished = await sync_to_async(wait_for)(
+        lambda: ended_call(row.pk), timeout=20, what=f"call {row.pk} to end"
+    )
+    return finished, result
 
 
 @pytest.fixture

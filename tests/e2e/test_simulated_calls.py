@@ -25,7 +25,7 @@ from telephony.providers.simulator.persona import PERSONAS
 from telephony.tokens import media_token_issue
 from templates_app.models import Template
 from tests.demo_payloads import DEMO_PAYLOADS
-from tests.e2e.conftest import POOL_SIZE, Stack, idle_workers
+from tests.e2e.conftest import POOL_SIZE, Stack, ended_call, idle_workers, place
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
@@ -103,21 +103,9 @@ def _new_call(template_slug: str) -> Call:
     )
 
 
-def _ended(call_id: int) -> Call | None:
-    call = Call.objects.get(pk=call_id)
-    return call if call.status == Call.Status.ENDED else None
-
-
 async def _place(stack: Stack, persona: str, template_slug: str) -> tuple[Call, Any]:
     call = await sync_to_async(_new_call)(template_slug)
-    token = await sync_to_async(media_token_issue)(call=call)
-    result = await simulator_dial(
-        call=call, token=token, persona=PERSONAS[persona], base_url=stack.base_url
-    )
-    ended = await sync_to_async(wait_for)(
-        lambda: _ended(call.pk), timeout=20, what=f"call {call.pk} to end"
-    )
-    return ended, result
+    return await place(stack, call, PERSONAS[persona])
 
 
 def test_every_outcome_path_of_every_demo_template(stack: Stack, published: Any) -> None:
@@ -177,7 +165,7 @@ def test_a_worker_killed_mid_call_fails_only_that_call_and_the_pool_refills(
         os.kill(pid, signal.SIGKILL)
         killed_at = time.monotonic()
         ended = await sync_to_async(wait_for)(
-            lambda: _ended(call.pk), timeout=10, what="the crashed call to end"
+            lambda: ended_call(call.pk), timeout=10, what="the crashed call to end"
         )
         result = await dialing
         return result, ended, time.monotonic() - killed_at
@@ -193,15 +181,6 @@ def test_a_worker_killed_mid_call_fails_only_that_call_and_the_pool_refills(
 
 
 def test_an_early_hang_up_is_recorded_as_such(stack: Stack, call: Call) -> None:
-    async def scenario() -> Call:
-        token = await sync_to_async(media_token_issue)(call=call)
-        await simulator_dial(
-            call=call, token=token, persona=PERSONAS["cod-hangup"], base_url=stack.base_url
-        )
-        return await sync_to_async(wait_for)(
-            lambda: _ended(call.pk), timeout=20, what="the call to end"
-        )
-
-    ended = asyncio.run(scenario())
+    ended, _ = asyncio.run(place(stack, call, PERSONAS["cod-hangup"]))
 
     assert (ended.disposition, ended.end_reason) == ("early_hangup", "customer_hangup")
