@@ -1,0 +1,36 @@
+from django.urls import path
+
+from calls.api import webhooks
+
+urlpatterns = [
+    path(
+        "webhook-endpoints",
+        webhooks.WebhookEndpointListApi.as_view(),
+        name="webhook-endpoint-list",
+    ),
+    path(
+        "webhook-endpoints/<int:endpoint_id>",
+        webhooks.WebhookEndpointDetailApi.as_view(),
+        name="webhook-endpoint-detail",
+    ),
+    path(
+        "webhook-endpoints/<int:endpoint_id>/rotate-secret",
+        webhooks.WebhookEndpointRotateSecretApi.as_view(),
+        name="webhook-endpoint-rotate-secret",
+    ),
+    path(
+        "webhook-deliveries",
+        webhooks.WebhookDeliveryListApi.as_view(),
+        name="webhook-delivery-list",
+    ),
+    path(
+        "webhook-deliveries/<int:delivery_id>",
+        webhooks.WebhookDeliveryDetailApi.as_view(),
+        name="webhook-delivery-detail",
+    ),
+    path(
+        "webhook-deliveries/<int:delivery_id>/replay",
+        webhooks.WebhookDeliveryReplayApi.as_view(),
+        name="webhook-delivery-replay",
+    ),
+]
