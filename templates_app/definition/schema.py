@@ -124,6 +124,8 @@ EXAMPLES = {
     "items": {"type": "string", "minLength": 1, "maxLength": 200},
     "maxItems": 50,
 }
+# Keypad keys a customer presses to call a function ("press 1 to confirm").
+DTMF = {"type": "string", "pattern": "^[0-9*#]{1,20}$"}
 PARAMETERS = {
     "properties": {"type": "object", "additionalProperties": {"type": "object"}},
     "required": {"type": "array", "items": {"type": "string"}},
@@ -136,6 +138,7 @@ FUNCTION = _object(
         "transition_to": {"type": ["string", "null"]},
         "hooks": {"type": "array", "items": HOOK},
         "examples": EXAMPLES,
+        "dtmf": DTMF,
     },
     ["name", "description"],
 )
@@ -160,6 +163,7 @@ _GLOBAL_COMMON = {
     "description": TEXT,
     **PARAMETERS,
     "examples": EXAMPLES,
+    "dtmf": DTMF,
     "hooks": {"type": "array", "items": HOOK},
 }
 GLOBAL_FUNCTION = _by_type(
