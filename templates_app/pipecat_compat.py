@@ -70,6 +70,7 @@ from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.dtmf_aggregator import DTMFAggregator
 from pipecat.processors.aggregators.llm_context import (
     LLMContext,
     LLMContextMessage,
@@ -122,6 +123,7 @@ __all__ = [
     "ContextStrategy",
     "ContextStrategyConfig",
     "ControlFrame",
+    "DTMFAggregator",
     "EndFrame",
     "EndWorkerFrame",
     "ErrorFrame",

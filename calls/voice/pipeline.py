@@ -1,8 +1,8 @@
 """Assemble one call's Pipecat pipeline from its pinned template version and effective config.
 
-transport in (provider serializer) → STT → user aggregator (Silero VAD, turn detection) →
-LLM driven by the template's flow → TTS → transport out → assistant aggregator, all at the
-telephony rate of 8 kHz so no resampler adds delay on the way out.
+transport in (provider serializer) → STT → keypad presses as text → user aggregator (Silero
+VAD, turn detection) → LLM driven by the template's flow → TTS → transport out → assistant
+aggregator, all at the telephony rate of 8 kHz so no resampler adds delay on the way out.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from calls.voice.writer import CallWriter
 from templates_app.dialogue.rules_llm import RulesLLMService
 from templates_app.flows.builder import BuiltFlow, build_flow
 from templates_app.pipecat_compat import (
+    DTMFAggregator,
     EndFrame,
     FlowManager,
     FrameSerializer,
@@ -44,6 +45,8 @@ from templates_app.pipecat_compat import (
 logger = logging.getLogger(__name__)
 
 TELEPHONY_RATE = 8000
+# Keys pressed closer together than this are one entry ("123"); `#` ends an entry at once.
+DTMF_ENTRY_GAP_S = 1.0
 
 
 @dataclass
@@ -171,6 +174,7 @@ def build_call_session(
         [
             transport.input(),
             stt,
+            DTMFAggregator(timeout=DTMF_ENTRY_GAP_S),
             aggregators.user(),
             llm,
             tts,

@@ -176,11 +176,32 @@ class _SemanticChecker:
                 self.error(
                     f"{path}.handler", "transfer_to_agent needs transfer_number in the template"
                 )
-            if not function.get("examples"):
+            if not function.get("examples") and not function.get("dtmf"):
                 self.warn(
                     f"{path}.examples",
                     "no examples: the offline rules engine can never choose this function",
                 )
+        self.check_dtmf()
+
+    def check_dtmf(self) -> None:
+        """Keys must name one function in each node (global functions are in every node)."""
+        global_keys = {
+            function["dtmf"]: f"$.global_functions[{index}].dtmf"
+            for index, function in enumerate(self.globals)
+            if function.get("dtmf")
+        }
+        for node_index, node in enumerate(self.nodes):
+            keys = dict(global_keys)
+            for index, function in enumerate(node.get("functions", [])):
+                if not function.get("dtmf"):
+                    continue
+                path = f"$.nodes[{node_index}].functions[{index}].dtmf"
+                if function["dtmf"] in keys:
+                    self.error(
+                        path,
+                        f"keys {function['dtmf']!r} are already used at {keys[function['dtmf']]}",
+                    )
+                keys.setdefault(function["dtmf"], path)
 
     def check_hook(self, path: str, hook: Mapping[str, Any], properties: Mapping[str, Any]) -> None:
         if hook["type"] == "http_request":

@@ -21,6 +21,7 @@ class FunctionSpec:
     properties: Mapping[str, Any] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    dtmf: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def _example_score(example: str, tokens: Sequence[tuple[str, int]], utterance: s
 
 
 WILDCARD = "*"
+# How Pipecat's DTMFAggregator writes keypad presses into the transcript.
+DTMF_PREFIX = "DTMF: "
 
 
 def choose_function(
@@ -187,7 +190,19 @@ def choose_function(
         function reaches `threshold`. Functions without examples are never chosen. A
         function with the example `"*"` takes any words no other function matched (a node
         that records free text, such as a reason or an address), scoring `threshold`.
+        Keypad presses (`"DTMF: 1"`) call the function with exactly those `dtmf` keys,
+        scoring 1, and never match spoken examples or `"*"`.
     """
+    if text.startswith(DTMF_PREFIX):
+        keys = text.removeprefix(DTMF_PREFIX).strip()
+        return next(
+            (
+                Match(function=function.name, score=1.0, arguments={})
+                for function in functions
+                if function.dtmf and function.dtmf == keys
+            ),
+            None,
+        )
     tokens = _clause_tokens(text)
     if not tokens:
         return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from config.call_config import EffectiveConfig
 from templates_app.definition.variables import render
-from templates_app.dialogue.matching import FunctionSpec
+from templates_app.dialogue.matching import DTMF_PREFIX, FunctionSpec
 from templates_app.flows.factory import FlowInputs
 from templates_app.flows.http import http_request_from_config
 from templates_app.flows.runtime import FlowRuntime
@@ -137,6 +137,7 @@ class BuiltFlow:
                 properties=f.get("properties", {}),
                 required=tuple(f.get("required", [])),
                 examples=tuple(f.get("examples", [])),
+                dtmf=f.get("dtmf", ""),
             )
             for f in functions
         }
@@ -188,7 +189,7 @@ class BuiltFlow:
 
         return FlowsFunctionSchema(
             name=function["name"],
-            description=self.text(function["description"]),
+            description=self._description(function),
             properties=dict(function.get("properties", {})),
             required=list(function.get("required", [])),
             handler=handler,
@@ -219,12 +220,20 @@ class BuiltFlow:
 
         return FlowsFunctionSchema(
             name=function["name"],
-            description=self.text(function["description"]),
+            description=self._description(function),
             properties=dict(function.get("properties", {})),
             required=list(function.get("required", [])),
             handler=handler,
             cancel_on_interruption=True,
         )
+
+    def _description(self, function: Mapping[str, Any]) -> str:
+        description = self.text(function["description"])
+        if not function.get("dtmf"):
+            return description
+        # An LLM sees key presses only as transcript text; tell it which ones mean this.
+        keys = function["dtmf"]
+        return f"{description} Also call it when the customer presses {keys} ({DTMF_PREFIX}{keys})."
 
     async def _run_builtin(
         self, function: Mapping[str, Any], arguments: dict[str, Any]

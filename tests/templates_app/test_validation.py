@@ -140,6 +140,12 @@ def _set(path: str, value: Any) -> Mutation:
             "the window must end after it starts",
         ),
         (
+            "keys that are not a keypad's",
+            _set("nodes/0/functions/0/dtmf", "1a"),
+            "$.nodes[0].functions[0].dtmf",
+            "'1a' does not match '^[0-9*#]{1,20}$'",
+        ),
+        (
             "bad phone",
             _set("transfer_number", "12345"),
             "$.transfer_number",
@@ -253,3 +259,28 @@ def test_non_objects_are_refused(_case: str, definition: Any) -> None:
 
     assert report.is_valid is False
     assert report.errors[0].path == "$"
+
+
+def test_keys_call_one_function_per_node(order_definition: dict[str, Any]) -> None:
+    order_definition["global_functions"][0]["dtmf"] = "0"
+    order_definition["nodes"][0]["functions"][0]["dtmf"] = "1"
+    order_definition["nodes"][0]["functions"][1]["dtmf"] = "0"
+    order_definition["nodes"][1]["functions"][0]["dtmf"] = "1"
+
+    report = validate_definition(order_definition)
+
+    assert report.as_dict()["errors"] == [
+        {
+            "path": "$.nodes[0].functions[1].dtmf",
+            "message": "keys '0' are already used at $.global_functions[0].dtmf",
+        }
+    ]
+
+
+def test_a_function_with_keys_needs_no_spoken_examples(order_definition: dict[str, Any]) -> None:
+    del order_definition["nodes"][0]["functions"][0]["examples"]
+    order_definition["nodes"][0]["functions"][0]["dtmf"] = "1"
+
+    report = validate_definition(order_definition)
+
+    assert report.as_dict() == {"valid": True, "errors": [], "warnings": []}

@@ -62,7 +62,10 @@ async def test_speech_while_the_bot_is_quiet_starts_a_turn_in_every_mode() -> No
     events = Events(strategy)
 
     await _feed(
-        strategy, BotStartedSpeakingFrame(), BotStoppedSpeakingFrame(), VADUserStartedSpeakingFrame()
+        strategy,
+        BotStartedSpeakingFrame(),
+        BotStoppedSpeakingFrame(),
+        VADUserStartedSpeakingFrame(),
     )
 
     assert events.started == [True]

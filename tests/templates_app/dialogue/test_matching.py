@@ -92,3 +92,23 @@ def test_a_wildcard_function_takes_what_nothing_else_matched() -> None:
     )
     assert choose_function("can you repeat", functions).function == "repeat"  # type: ignore[union-attr]
     assert choose_function("", functions) is None
+
+
+KEYPAD = (
+    FunctionSpec("anything", examples=("*",)),
+    FunctionSpec("confirm_order", examples=("yes",), dtmf="1"),
+    FunctionSpec("agent", examples=("one two",), dtmf="12#"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DTMF: 1", Match(function="confirm_order", score=1.0, arguments={})),
+        ("DTMF: 12#", Match(function="agent", score=1.0, arguments={})),
+        ("DTMF: 2", None),
+        ("one two", Match(function="agent", score=1.0, arguments={})),
+    ],
+)
+def test_keypad_presses_call_the_function_with_those_keys(text: str, expected: Match) -> None:
+    assert choose_function(text, KEYPAD) == expected
