@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from calls.models import Call, Turn
+from calls.webhooks import admin as webhook_admin  # noqa: F401  (registers its admins)
 from config.admin_scoping import MerchantScopedAdmin
 from config.types import Resource
 

@@ -115,6 +115,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO: one line per webhook attempt, which attempts record.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 from breeze.settings.integrations.api import *  # noqa: E402, F403

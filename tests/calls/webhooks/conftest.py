@@ -57,7 +57,7 @@ def emit(tenants: Tenants) -> Callable[..., WebhookDelivery]:
             data=EXAMPLE_DATA[event_type],
             lead_webhook_url=lead_webhook_url,
         )
-        return WebhookDelivery.objects.filter(event_id=event_id).order_by("pk").first()
+        return WebhookDelivery.objects.filter(event_id=event_id).order_by("pk")[0]
 
     return do
 

@@ -13,8 +13,13 @@ from werkzeug import Request, Response
 
 from calls.webhooks.delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 from calls.webhooks.events import EventType
+from calls.webhooks.examples import EXAMPLE_DATA
 from calls.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from calls.webhooks.services import webhook_delivery_replay, webhook_endpoint_update
+from calls.webhooks.services import (
+    webhook_delivery_replay,
+    webhook_endpoint_update,
+    webhook_event_emit,
+)
 from tests.calls.webhooks.conftest import HOOK_PATH, Receiver, make_due
 from tests.calls.webhooks.verify import documented_verify
 
@@ -321,11 +326,15 @@ def test_an_inactive_endpoint_gets_nothing_new_and_its_queue_fails(
     webhook_endpoint_update(endpoint=receiver.endpoint, is_active=False)
 
     webhook_delivery_attempt(delivery_id=queued.pk)
-    after = emit()
+    after = webhook_event_emit(
+        merchant_id=receiver.endpoint.merchant_id,
+        event_type=EventType.CALL_STARTED,
+        data=EXAMPLE_DATA[EventType.CALL_STARTED],
+    )
 
     stored = WebhookDelivery.objects.get(pk=queued.pk)
     assert (stored.status, stored.last_error) == (Status.FAILED, "the endpoint is inactive")
-    assert after is None
+    assert not WebhookDelivery.objects.filter(event_id=after).exists()
     assert httpserver.log == []
 
 
