@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calls.webhooks.delivery import webhook_deliveries_sweep, webhook_delivery_attempt
+from calls.webhooks.delivery import webhook_delivery_attempt
+from calls.webhooks.sweeper import webhook_deliveries_sweep
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -10,6 +10,9 @@ CELERY_TASK_ACKS_LATE = True
 # A task whose worker died is redelivered rather than dropped; tasks are idempotent.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup otherwise closes the database connection around every task, so each
+# task paid a new PostgreSQL connection (a backend fork); reuse it for this many tasks.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE = "default"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from pytest_django import Settings
 from pytest_httpserver import HTTPServer
 
+from calls.webhooks.delivery import endpoint_cache_clear
 from calls.webhooks.events import EventType
 from calls.webhooks.examples import EXAMPLE_DATA
 from calls.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -65,3 +66,9 @@ def emit(tenants: Tenants) -> Callable[..., WebhookDelivery]:
 def make_due(delivery: WebhookDelivery) -> None:
     """Skip the wait before the next attempt."""
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+
+
+@pytest.fixture(autouse=True)
+def fresh_endpoint_views() -> None:
+    """Tests change endpoints between attempts; workers may see a change 2 s late."""
+    endpoint_cache_clear()

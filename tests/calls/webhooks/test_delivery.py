@@ -11,7 +11,7 @@ from pytest_django import Settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from calls.webhooks.delivery import webhook_deliveries_sweep, webhook_delivery_attempt
+from calls.webhooks.delivery import webhook_delivery_attempt
 from calls.webhooks.events import EventType
 from calls.webhooks.examples import EXAMPLE_DATA
 from calls.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -20,6 +20,7 @@ from calls.webhooks.services import (
     webhook_endpoint_update,
     webhook_event_emit,
 )
+from calls.webhooks.sweeper import webhook_deliveries_sweep
 from tests.calls.webhooks.conftest import HOOK_PATH, Receiver, make_due
 from tests.calls.webhooks.verify import documented_verify
 
@@ -128,8 +129,11 @@ def test_a_slow_receiver_times_out_and_the_retry_succeeds(
     webhook_delivery_attempt(delivery_id=delivery.pk)
 
     first = WebhookAttempt.objects.get(delivery=delivery, number=1)
-    assert (timed_out.status, timed_out.last_error) == (Status.PENDING, "timeout: ReadTimeout")
-    assert (first.status_code, first.error) == (None, "timeout: ReadTimeout")
+    assert (timed_out.status, timed_out.last_error) == (
+        Status.PENDING,
+        "timeout: reading the answer",
+    )
+    assert (first.status_code, first.error) == (None, "timeout: reading the answer")
     assert 1000 <= first.duration_ms < 1500
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == Status.SUCCEEDED
 
@@ -152,7 +156,7 @@ def test_a_receiver_down_for_a_while_gets_everything_once_in_retry_order_when_ba
 
     received = [request.headers["Breeze-Event-Id"] for request, _ in httpserver.log]
     assert {(d.status, d.attempts) for d in refused} == {(Status.PENDING, 1)}
-    assert all(d.last_error.startswith("ConnectError: ") for d in refused)
+    assert all(d.last_error.startswith("NewConnectionError: ") for d in refused)
     assert enqueued == 3
     assert received == [d.event_id for d in reversed(deliveries)]
     assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {(Status.SUCCEEDED, 2)}
@@ -390,3 +394,20 @@ def test_a_replay_is_a_new_delivery_of_the_same_event(
         Status.SUCCEEDED,
         original.payload,
     )
+
+
+def test_a_long_answer_is_kept_truncated_and_the_next_delivery_still_works(
+    receiver: Receiver, emit: Emit, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request(HOOK_PATH).respond_with_data("x" * 5000)
+    httpserver.expect_ordered_request(HOOK_PATH).respond_with_data("short")
+    first, second = emit(), emit()
+
+    webhook_delivery_attempt(delivery_id=first.pk)
+    webhook_delivery_attempt(delivery_id=second.pk)
+
+    bodies = list(
+        WebhookAttempt.objects.order_by("delivery_id").values_list("response_body", flat=True)
+    )
+    assert bodies == ["x" * 2000, "short"]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.SUCCEEDED}
