@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api.urls")),
     path("api/v1/", include("templates_app.api.urls")),
+    path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("calls.api.urls")),
 ]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
+
 from calls.models import Call
 from config.selectors import provider_credentials_for_merchant
 from templates_app.flows.factory import FlowInputs, flow_inputs_for_version
@@ -42,3 +44,8 @@ def call_list_unfinished_on_workers(*, worker_ids: set[str]) -> list[int]:
         .exclude(status=Call.Status.ENDED)
         .values_list("pk", flat=True)
     )
+
+
+def call_list_for_lead(*, lead_id: int) -> models.QuerySet[Call]:
+    """A lead's attempts, newest first (the lead's own scope is checked by its caller)."""
+    return Call.objects.filter(lead_id=lead_id).order_by("-created_at")

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 from config.exceptions import ApplicationError
+from leads.types import Errors
 
 
 class LeadValidationError(ApplicationError):
-    """A lead was refused; `errors` maps dotted field paths to messages (`payload.order_id`)."""
+    """A lead was refused; `problems` lists every problem by dotted field path."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        field = next(iter(errors))
-        super().__init__(f"{field}: {errors[field][0]}", field=field)
-        self.errors = errors
+    def __init__(self, problems: Errors) -> None:
+        field = next(iter(problems))
+        super().__init__(f"{field}: {problems[field][0].message}", field=field)
+        self.problems = problems
+
+
+class LeadPermissionError(ApplicationError):
+    """The caller can see the template's merchant but may not push leads there."""
 
 
 class IdempotencyConflictError(ApplicationError):
@@ -18,3 +23,7 @@ class IdempotencyConflictError(ApplicationError):
 
 class LeadStateError(ApplicationError):
     """The lead is not in a status that allows the requested change."""
+
+
+class LeadRequestTooLargeError(ApplicationError):
+    """More leads in one bulk request, or a bigger CSV, than the configured maximum."""

@@ -5,10 +5,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import Call
+from config.call_config import TEST_EXECUTION_MODES
 from config.models import Merchant, TimeStampedModel, validate_time_zone
 from templates_app.models import Template, TemplateVersion
-
-TEST_MODES = ("TELEPHONY_TEST", "DAILY_TEST")
 
 
 class Lead(TimeStampedModel):
@@ -78,7 +77,7 @@ class Lead(TimeStampedModel):
             models.CheckConstraint(
                 name="lead_playground_only_in_test_modes",
                 condition=Q(is_playground=False, config_overrides={})
-                | Q(execution_mode__in=TEST_MODES),
+                | Q(execution_mode__in=sorted(TEST_EXECUTION_MODES)),
             ),
         ]
         indexes = [

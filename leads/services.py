@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from celery import current_app
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.selectors import scope_queryset, user_may
+from config.types import Action, Resource
+from leads.exceptions import (
+    IdempotencyConflictError,
+    LeadPermissionError,
+    LeadRequestTooLargeError,
+    LeadStateError,
+    LeadValidationError,
+)
 from leads.models import Lead, LeadTransition
+from leads.phones import region_for_time_zone
+from leads.types import Errors, Problem
+from leads.validation import (
+    CleanLead,
+    LeadRules,
+    lead_clean,
+    reject_nul,
+    request_fingerprint,
+)
+from templates_app.models import Template
+from templates_app.selectors import template_version_published
+
+if TYPE_CHECKING:
+    from config.selectors import AnyUser
+
+# The dispatcher's task (issue 6); pushes kick it when it exists.
+DISPATCH_TASK = "leads.tasks.dispatch_due_leads"
 
 
 def lead_transition(
@@ -49,3 +80,355 @@ def lead_transition(
             at=now,
         )
     return True
+
+
+def actor_label(user: AnyUser) -> str:
+    """Who did it, as history shows it: `user:<username>` or `api_key:<name> (<prefix>)`."""
+    if isinstance(user, AbstractBaseUser):
+        return f"user:{user.get_username()}"
+    api_key = getattr(user, "api_key", None)
+    if api_key is not None:
+        return f"api_key:{api_key.name} ({api_key.prefix})"
+    return str(user)
+
+
+def lead_template_resolve(*, user: AnyUser, template: object, merchant: object = None) -> Template:
+    """The template a push names (id or slug, and the merchant's slug when ambiguous).
+
+    A template outside the caller's merchants is "unknown", exactly like one that does not
+    exist; one the caller can see but may not push leads to is a permission error.
+    """
+    visible = scope_queryset(
+        Template.objects.select_related("merchant"), user=user, resource=Resource.LEAD
+    )
+    if isinstance(template, int) and not isinstance(template, bool):
+        visible = visible.filter(pk=template)
+    elif isinstance(template, str) and template.isdigit():
+        visible = visible.filter(pk=int(template))
+    elif isinstance(template, str) and template:
+        visible = visible.filter(slug=template)
+    else:
+        raise LeadValidationError({"template": [Problem("required", "A template id or slug.")]})
+    if merchant is not None:
+        visible = visible.filter(merchant__slug=str(merchant))
+    found = list(visible[:2])
+    if not found:
+        raise LeadValidationError({"template": [Problem("not_found", "Unknown template.")]})
+    if len(found) > 1:
+        raise LeadValidationError(
+            {"merchant": [Problem("required", "Several of your merchants have this template.")]}
+        )
+    if not user_may(
+        user=user, resource=Resource.LEAD, action=Action.ADD, merchant_id=found[0].merchant_id
+    ):
+        raise LeadPermissionError("Your role may not push leads for this merchant.")
+    return found[0]
+
+
+def may_use_playground(*, user: AnyUser, template: Template) -> bool:
+    """Playground overrides change a template's config, so they need template change rights."""
+    return user_may(
+        user=user,
+        resource=Resource.TEMPLATE,
+        action=Action.CHANGE,
+        merchant_id=template.merchant_id,
+    )
+
+
+def lead_rules_get(*, template: Template, may_use_playground: bool) -> LeadRules:
+    """What leads for `template` are checked against: it must be active and published."""
+    if not template.is_active:
+        raise LeadValidationError({"template": [Problem("inactive", "The template is inactive.")]})
+    version = template_version_published(template=template)
+    if version is None:
+        raise LeadValidationError(
+            {"template": [Problem("unpublished", "The template has no published version.")]}
+        )
+    definition = version.definition
+    modes = definition.get("execution", {}).get("execution_modes") or Lead.ExecutionMode.values
+    return LeadRules(
+        template=template,
+        version=version,
+        region=region_for_time_zone(template.merchant.time_zone),
+        allowed_modes=frozenset(modes),
+        may_use_playground=may_use_playground,
+        variable_names=frozenset(variable["name"] for variable in definition.get("variables", [])),
+    )
+
+
+def _idempotency_key(data: Mapping[str, Any], header_key: str) -> str:
+    body_key = data.get("idempotency_key") or ""
+    if header_key and body_key and header_key != body_key:
+        raise LeadValidationError(
+            {
+                "idempotency_key": [
+                    Problem("invalid", "Differs from the Idempotency-Key header; send one.")
+                ]
+            }
+        )
+    key = header_key or body_key
+    return key if isinstance(key, str) else ""
+
+
+def lead_unsaved(
+    clean: CleanLead, *, rules: LeadRules, fingerprint: str, created_by: str, now: dt.datetime
+) -> Lead:
+    return Lead(
+        merchant_id=rules.template.merchant_id,
+        template=rules.template,
+        template_version=rules.version,
+        phone=clean.phone,
+        payload=clean.payload,
+        execution_mode=clean.execution_mode,
+        time_zone=clean.time_zone,
+        scheduled_at=clean.scheduled_at,
+        idempotency_key=clean.idempotency_key,
+        request_fingerprint=fingerprint if clean.idempotency_key else "",
+        webhook_url=clean.webhook_url,
+        is_playground=clean.is_playground,
+        config_overrides=clean.config_overrides,
+        status=Lead.Status.SCHEDULED,
+        next_attempt_at=clean.scheduled_at or now,
+        created_by=created_by,
+    )
+
+
+def lead_creation_history(leads: Iterable[Lead], *, reason: str) -> list[LeadTransition]:
+    return [
+        LeadTransition(
+            lead_id=lead.pk,
+            from_status="",
+            to_status=lead.status,
+            actor=lead.created_by,
+            reason=reason,
+            at=lead.created_at,
+        )
+        for lead in leads
+    ]
+
+
+def _lead_with_key(*, merchant_id: int, key: str, fingerprint: str) -> Lead | None:
+    """The lead pushed earlier with this key; a different body under the same key is refused."""
+    lead = Lead.objects.filter(merchant_id=merchant_id, idempotency_key=key).first()
+    if lead is not None and lead.request_fingerprint != fingerprint:
+        raise IdempotencyConflictError(
+            "This idempotency key was used for a different lead.", field="idempotency_key"
+        )
+    return lead
+
+
+def lead_create(
+    *, user: AnyUser, data: Mapping[str, Any], idempotency_key: str = ""
+) -> tuple[Lead, bool]:
+    """Push one lead; (lead, created). A repeated key with the same body gives the first lead.
+
+    `data` is the request body as parsed JSON; `idempotency_key` the header, if any.
+    """
+    reject_nul(data)
+    key = _idempotency_key(data, idempotency_key)
+    template = lead_template_resolve(
+        user=user, template=data.get("template"), merchant=data.get("merchant")
+    )
+    fingerprint = request_fingerprint(data)
+    if key:
+        earlier = _lead_with_key(merchant_id=template.merchant_id, key=key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier, False
+    rules = lead_rules_get(
+        template=template, may_use_playground=may_use_playground(user=user, template=template)
+    )
+    clean = lead_clean(data, rules=rules)
+    clean.idempotency_key = key
+    lead = lead_unsaved(
+        clean,
+        rules=rules,
+        fingerprint=fingerprint,
+        created_by=actor_label(user),
+        now=timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            lead.save(force_insert=True)
+            LeadTransition.objects.bulk_create(lead_creation_history([lead], reason="pushed"))
+    except IntegrityError:
+        # A concurrent push with the same key won the insert; answer with its lead.
+        earlier = _lead_with_key(merchant_id=template.merchant_id, key=key, fingerprint=fingerprint)
+        if not key or earlier is None:
+            raise
+        return earlier, False
+    dispatch_kick(leads=[lead])
+    return lead, True
+
+
+def dispatch_kick(*, leads: Iterable[Lead]) -> None:
+    """Ask the dispatcher to look for due leads now, once this transaction commits.
+
+    The one place pushes and dispatch-now reach the dispatcher. Until the dispatcher's task
+    `leads.tasks.dispatch_due_leads` exists (issue 6), beat-less installs simply wait.
+    """
+    now = timezone.now()
+    if not any(lead.next_attempt_at is not None and lead.next_attempt_at <= now for lead in leads):
+        return
+    task = current_app.tasks.get(DISPATCH_TASK)
+    if task is not None:
+        transaction.on_commit(task.delay)
+
+
+def _prefixed(prefix: str, problems: Errors) -> Errors:
+    return {f"{prefix}.{path}": items for path, items in problems.items()}
+
+
+@dataclass(frozen=True)
+class _BulkItem:
+    index: int
+    rules: LeadRules
+    clean: CleanLead
+    fingerprint: str
+
+
+def _bulk_clean(*, user: AnyUser, items: Sequence[Any]) -> list[_BulkItem]:
+    """Check every item, resolving each distinct template once; all problems or none."""
+    problems: Errors = {}
+    rules_by_ref: dict[tuple[str, str], LeadRules | LeadValidationError] = {}
+    checked: list[_BulkItem] = []
+    seen_keys: set[tuple[int, str]] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems[f"leads.{index}"] = [Problem("invalid", "Each lead is a JSON object.")]
+            continue
+        ref = (str(item.get("template")), str(item.get("merchant", "")))
+        if ref not in rules_by_ref:
+            try:
+                template = lead_template_resolve(
+                    user=user, template=item.get("template"), merchant=item.get("merchant")
+                )
+                rules_by_ref[ref] = lead_rules_get(
+                    template=template,
+                    may_use_playground=may_use_playground(user=user, template=template),
+                )
+            except LeadValidationError as error:
+                rules_by_ref[ref] = error
+        rules = rules_by_ref[ref]
+        try:
+            if isinstance(rules, LeadValidationError):
+                raise rules
+            clean = lead_clean(item, rules=rules)
+        except LeadValidationError as error:
+            problems.update(_prefixed(f"leads.{index}", error.problems))
+            continue
+        scoped_key = (rules.template.merchant_id, clean.idempotency_key)
+        if clean.idempotency_key and scoped_key in seen_keys:
+            problems[f"leads.{index}.idempotency_key"] = [
+                Problem("duplicate", "Used by an earlier lead of this request.")
+            ]
+        seen_keys.add(scoped_key)
+        checked.append(_BulkItem(index, rules, clean, request_fingerprint(item)))
+    if problems:
+        raise LeadValidationError(problems)
+    return checked
+
+
+def _earlier_by_key(items: list[_BulkItem]) -> dict[tuple[int, str], Lead]:
+    keys = [item.clean.idempotency_key for item in items if item.clean.idempotency_key]
+    if not keys:
+        return {}
+    merchant_ids = {item.rules.template.merchant_id for item in items}
+    earlier = Lead.objects.filter(merchant_id__in=merchant_ids, idempotency_key__in=keys)
+    by_key = {(lead.merchant_id, lead.idempotency_key): lead for lead in earlier}
+    problems: Errors = {}
+    for item in items:
+        lead = by_key.get((item.rules.template.merchant_id, item.clean.idempotency_key))
+        if lead is not None and lead.request_fingerprint != item.fingerprint:
+            problems[f"leads.{item.index}.idempotency_key"] = [
+                Problem("idempotency_conflict", "This key was used for a different lead.")
+            ]
+    if problems:
+        raise LeadValidationError(problems)
+    return by_key
+
+
+def leads_bulk_create(*, user: AnyUser, leads: Sequence[Any]) -> list[tuple[Lead, bool]]:
+    """Push many leads at once, all or nothing: (lead, created) per item, in input order.
+
+    All-or-nothing keeps one request one outcome: the client never reconciles a half-stored
+    batch, fixes the items named `leads.<index>.<field>` and sends it again; items whose
+    idempotency key was stored before come back as they were (created False), so resending a
+    batch after a timeout is safe. Items are checked in Python, then inserted with one
+    multi-row INSERT per 1,000 leads.
+    """
+    if len(leads) > settings.BREEZE_LEADS_BULK_MAX:
+        raise LeadRequestTooLargeError(
+            f"At most {settings.BREEZE_LEADS_BULK_MAX} leads per request.", field="leads"
+        )
+    if not leads:
+        raise LeadValidationError({"leads": [Problem("required", "At least one lead.")]})
+    items = _bulk_clean(user=user, items=leads)
+    created_by = actor_label(user)
+    for attempt in range(2):
+        earlier = _earlier_by_key(items)
+        now = timezone.now()
+        results: list[tuple[Lead, bool]] = []
+        for item in items:
+            found = earlier.get((item.rules.template.merchant_id, item.clean.idempotency_key))
+            if found is not None:
+                results.append((found, False))
+            else:
+                lead = lead_unsaved(
+                    item.clean,
+                    rules=item.rules,
+                    fingerprint=item.fingerprint,
+                    created_by=created_by,
+                    now=now,
+                )
+                results.append((lead, True))
+        new = [lead for lead, created in results if created]
+        try:
+            with transaction.atomic():
+                Lead.objects.bulk_create(new, batch_size=1000)
+                LeadTransition.objects.bulk_create(
+                    lead_creation_history(new, reason="bulk push"), batch_size=2000
+                )
+        except IntegrityError:
+            # A concurrent push stored one of these keys first: look the keys up again once.
+            if attempt:
+                raise
+            continue
+        dispatch_kick(leads=new)
+        return results
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def lead_cancel(*, lead_id: int, actor: str, reason: str = "") -> Lead:
+    """Stop a lead that is not being called; cancelling a cancelled lead changes nothing."""
+    lead_transition(
+        lead_id=lead_id,
+        from_statuses=[Lead.Status.QUEUED, Lead.Status.SCHEDULED],
+        to_status=Lead.Status.CANCELLED,
+        actor=actor,
+        reason=reason or "cancelled",
+        next_attempt_at=None,
+    )
+    lead = Lead.objects.get(pk=lead_id)
+    if lead.status != Lead.Status.CANCELLED:
+        raise LeadStateError(f"A {lead.get_status_display().lower()} lead cannot be cancelled.")
+    return lead
+
+
+def lead_dispatch_now(*, lead_id: int, actor: str) -> Lead:
+    """Make a waiting lead due now (skipping its scheduled time or retry delay) and kick dispatch.
+
+    Calling windows, limits and DNC still apply when the dispatcher picks it up.
+    """
+    moved = lead_transition(
+        lead_id=lead_id,
+        from_statuses=[Lead.Status.QUEUED, Lead.Status.SCHEDULED],
+        to_status=Lead.Status.SCHEDULED,
+        actor=actor,
+        reason="dispatch now",
+        next_attempt_at=timezone.now(),
+    )
+    lead = Lead.objects.get(pk=lead_id)
+    if not moved:
+        raise LeadStateError(f"A {lead.get_status_display().lower()} lead cannot be dispatched.")
+    dispatch_kick(leads=[lead])
+    return lead

@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('config_overrides', {}), ('is_playground', False)), ('execution_mode__in', ('TELEPHONY_TEST', 'DAILY_TEST')), _connector='OR'), name='lead_playground_only_in_test_modes'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('config_overrides', {}), ('is_playground', False)), ('execution_mode__in', ['DAILY_TEST', 'TELEPHONY_TEST']), _connector='OR'), name='lead_playground_only_in_test_modes'),
         ),
         migrations.AddConstraint(
             model_name='leadimporterror',

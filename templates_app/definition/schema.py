@@ -260,6 +260,8 @@ DEFINITION_SCHEMA: dict[str, Any] = {
             ),
             "transfer_number": PHONE,
             "variables": {"type": "array", "items": VARIABLE, "maxItems": 100},
+            # When true, a lead's payload may carry only declared variables.
+            "variables_strict": {"type": "boolean"},
             "outcomes": {"type": "array", "items": OUTCOME, "maxItems": 50},
             "execution": EXECUTION,
         },

@@ -103,7 +103,8 @@ def payload_issues(*, definition: Mapping[str, Any], payload: Any) -> list[Issue
     """Why a lead's payload cannot be used with this definition; empty when it can.
 
     Required variables must be present and non-empty; every declared variable that is present
-    must have its declared type. Undeclared keys are allowed (merchants send extra context).
+    must have its declared type. Undeclared keys are allowed (merchants send extra context)
+    unless the definition sets `variables_strict`.
     """
     if not isinstance(payload, Mapping):
         return [Issue("$", "payload must be a JSON object")]
@@ -119,4 +120,11 @@ def payload_issues(*, definition: Mapping[str, Any], payload: Any) -> list[Issue
         is_valid, problem = _TYPE_CHECKS[kind]
         if not is_valid(value):
             issues.append(Issue(path, f"{name} {problem}"))
+    if definition.get("variables_strict", False):
+        declared = {variable["name"] for variable in definition.get("variables", [])}
+        issues.extend(
+            Issue(f"$.{key}", f"{key} is not a variable of this template")
+            for key in payload
+            if key not in declared
+        )
     return issues

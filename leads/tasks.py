@@ -1,0 +1,13 @@
+"""Thin, id-only Celery tasks for leads; the work is in services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from leads.imports import lead_import_run
+
+
+# acks_late with idempotent chunks: a task whose worker died is redelivered and resumes.
+@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3660)
+def lead_import_run_task(import_id: int) -> None:
+    lead_import_run(import_id=import_id)
