@@ -43,10 +43,13 @@ def media_root(settings: LazySettings, tmp_path: Path) -> Path:
 def api(member_of_acme: Callable[[str], User]) -> Callable[[str], APIClient]:
     """An API client authenticated as a user holding `role` in Acme."""
 
+    clients: dict[str, APIClient] = {}
+
     def make(role: str) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user=member_of_acme(role))
-        return client
+        if role not in clients:
+            clients[role] = APIClient()
+            clients[role].force_authenticate(user=member_of_acme(role))
+        return clients[role]
 
     return make
 
