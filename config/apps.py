@@ -6,3 +6,7 @@ class BreezeConfigConfig(AppConfig):
     label = "config"
     verbose_name = "Tenancy and configuration"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the API's authentication schemes with drf-spectacular.
+        from config.api import schema  # noqa: F401

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import Model, QuerySet
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 
 class CreatedCursorPagination(CursorPagination):
@@ -12,3 +18,19 @@ class CreatedCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class CursorListMixin:
+    """For an APIView's list `get`; drf-spectacular reads `pagination_class` for the schema."""
+
+    pagination_class = CreatedCursorPagination
+
+    def paginated_response(
+        self,
+        request: Request,
+        queryset: QuerySet[Model],
+        serializer_class: type[BaseSerializer[Any]],
+    ) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)

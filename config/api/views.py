@@ -12,7 +12,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthe
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from config.api.errors import NON_FIELD
-from config.api.pagination import CreatedCursorPagination
+from config.api.pagination import CursorListMixin
 from config.api.permissions import ResourceView
 from config.api.serializers import ApiKeyCreatedSerializer, ApiKeyInputSerializer, ApiKeySerializer
 from config.auth.authentication import plain_authentication_failed
@@ -22,17 +22,14 @@ from config.services import api_key_create, api_key_revoke
 from config.types import Action, Resource
 
 
-class ApiKeyListApi(ResourceView):
+class ApiKeyListApi(CursorListMixin, ResourceView):
     """Merchant admins' and platform admins' API keys; the secret is never listed."""
 
     resource = Resource.API_KEY
 
     @extend_schema(responses=ApiKeySerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(api_key_list(user=request.user), request, view=self)
-        assert page is not None
-        return paginator.get_paginated_response(ApiKeySerializer(page, many=True).data)
+        return self.paginated_response(request, api_key_list(user=request.user), ApiKeySerializer)
 
     @extend_schema(request=ApiKeyInputSerializer, responses={201: ApiKeyCreatedSerializer})
     def post(self, request: Request) -> Response:

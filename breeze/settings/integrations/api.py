@@ -46,3 +46,20 @@ SIMPLE_JWT = {
 # Signed with SECRET_KEY unless a dedicated key is configured.
 if _jwt_signing_key := env_str("JWT_SIGNING_KEY", ""):
     SIMPLE_JWT["SIGNING_KEY"] = _jwt_signing_key
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Breeze API",
+    "DESCRIPTION": (
+        "Push leads, read templates and calls. Authenticate with `Authorization: Bearer` and "
+        "a merchant API key (`brz_…`) or a person's JWT from `POST /api/v1/auth/token`. "
+        "Errors: `{\"error\": {\"type\", \"message\", \"fields\"?}}`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed drf-spectacular-sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
