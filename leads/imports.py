@@ -56,19 +56,21 @@ class ImportFileError(Exception):
     """The file as a whole cannot be imported (not UTF-8, not CSV, no phone column)."""
 
 
-def _text(binary: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+def _lines(binary: IO[bytes]) -> Iterator[str]:
+    """Text lines, decoded one by one so a bad byte is reported on its own line."""
+    for number, raw in enumerate(binary, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(f"The file is not UTF-8 text (line {number}).") from error
+        yield line.removeprefix("\ufeff") if number == 1 else line
 
 
 def _records(binary: IO[bytes]) -> Iterator[list[str]]:
     """CSV records, header first; file-level problems become ImportFileError."""
-    reader = csv.reader(_text(binary), strict=True)
+    reader = csv.reader(_lines(binary), strict=True)
     try:
         yield from reader
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            f"The file is not UTF-8 text (bad byte near record {reader.line_num + 1})."
-        ) from error
     except csv.Error as error:
         raise ImportFileError(f"Malformed CSV at line {reader.line_num}: {error}.") from error
 
