@@ -1,8 +1,10 @@
 from django.urls import path
 
-from calls.api import webhooks
+from calls.api import views, webhooks
 
 urlpatterns = [
+    path("calls", views.CallListApi.as_view(), name="call-list"),
+    path("calls/<int:call_id>", views.CallDetailApi.as_view(), name="call-detail"),
     path(
         "webhook-endpoints",
         webhooks.WebhookEndpointListApi.as_view(),

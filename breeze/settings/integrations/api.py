@@ -62,4 +62,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models call their choices `Status`; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "CallStatusEnum": "calls.models.Call.Status",
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "LeadImportStatusEnum": "leads.models.LeadImport.Status",
+        "TemplateVersionStatusEnum": "templates_app.models.TemplateVersion.Status",
+        "WebhookDeliveryStatusEnum": "calls.webhooks.models.WebhookDelivery.Status",
+        "WebhookEventTypeEnum": "calls.webhooks.events.EventType",
+    },
 }
