@@ -92,15 +92,15 @@ def header_problems(header: list[str], *, rules: LeadRules) -> list[str]:
     return problems
 
 
-def lead_import_start(
+def lead_import_check(
     *,
     user: AnyUser,
     file: UploadedFile,
     template: str,
     merchant: str | None,
     execution_mode: str,
-) -> LeadImport:
-    """Check the template, mode, size and header now; the rows are imported in the background."""
+) -> LeadRules:
+    """Refuse now what would fail every row: the template, the mode, the size and the header."""
     limit = settings.BREEZE_LEADS_IMPORT_MAX_BYTES
     if file.size is not None and file.size > limit:
         raise LeadRequestTooLargeError(f"The file is larger than {limit} bytes.", field="file")
@@ -120,6 +120,21 @@ def lead_import_start(
     if problems:
         raise LeadValidationError({"file": [Problem("invalid", message) for message in problems]})
     file.seek(0)
+    return rules
+
+
+def lead_import_start(
+    *,
+    user: AnyUser,
+    file: UploadedFile,
+    template: str,
+    merchant: str | None,
+    execution_mode: str,
+) -> LeadImport:
+    """Store the file and enqueue its import after commit; the checks above run first."""
+    rules = lead_import_check(
+        user=user, file=file, template=template, merchant=merchant, execution_mode=execution_mode
+    )
     lead_import = LeadImport(
         merchant_id=rules.template.merchant_id,
         template=rules.template,
@@ -129,7 +144,7 @@ def lead_import_start(
     )
     lead_import.file.save(f"import-{rules.template.merchant_id}.csv", file, save=False)
     lead_import.save()
-    from leads.tasks import lead_import_run_task
+    from leads.tasks import lead_import_run_task  # the task module imports this one
 
     transaction.on_commit(lambda: lead_import_run_task.delay(lead_import.pk))
     return lead_import

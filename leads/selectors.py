@@ -9,7 +9,7 @@ from django.db import models
 
 from config.selectors import scope_queryset
 from config.types import Action, Resource
-from leads.models import Lead, LeadImport, LeadImportError, LeadTransition
+from leads.models import Lead, LeadImport, LeadImportError
 
 if TYPE_CHECKING:
     from config.selectors import AnyUser
@@ -46,10 +46,6 @@ def lead_list(
 
 def lead_get(*, user: AnyUser, lead_id: int) -> Lead | None:
     return lead_list(user=user).select_related("template_version").filter(pk=lead_id).first()
-
-
-def lead_transitions(*, lead: Lead) -> models.QuerySet[LeadTransition]:
-    return LeadTransition.objects.filter(lead=lead).order_by("at", "pk")
 
 
 def lead_import_get(*, user: AnyUser, import_id: int) -> LeadImport | None:
