@@ -16,6 +16,7 @@ from calls.selectors import CallContext
 from calls.services import call_record_turn
 from calls.voice.recorder import CallRecorder, TurnRecord
 from calls.voice.runtime import CallRuntime
+from calls.voice.serializers import DEFAULT_OUT_10MS_CHUNKS, OUT_10MS_CHUNKS
 from calls.voice.speech import registry
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService
 from calls.voice.transport import RelayTransport, Send
@@ -138,7 +139,7 @@ def build_call_session(
             audio_out_enabled=True,
             audio_in_sample_rate=TELEPHONY_RATE,
             audio_out_sample_rate=TELEPHONY_RATE,
-            audio_out_10ms_chunks=2,
+            audio_out_10ms_chunks=OUT_10MS_CHUNKS.get(context.provider, DEFAULT_OUT_10MS_CHUNKS),
         ),
         inbound=inbound,
         send=send,

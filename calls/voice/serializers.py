@@ -15,6 +15,10 @@ from templates_app.pipecat_compat import (
 
 # The simulator speaks Twilio's protocol exactly; there is nobody to hang up on.
 TWILIO_PROTOCOL = frozenset({"twilio", "simulator"})
+# Bot audio per message, in 10 ms units: 20 ms frames, but Exotel plays only chunks of at
+# least 100 ms (in multiples of 320 bytes, which whole 10 ms units of 8 kHz PCM16 are).
+OUT_10MS_CHUNKS = {"exotel": 10}
+DEFAULT_OUT_10MS_CHUNKS = 2
 
 
 def stream_ids(provider: str, start: Mapping[str, Any]) -> tuple[str, str]:

@@ -61,13 +61,15 @@ def published_template(
     return template_version_publish(version=template.versions.get())
 
 
-def new_call(version: TemplateVersion, *, provider: str = "simulator") -> Call:
+def new_call(
+    version: TemplateVersion, *, provider: str = "simulator", payload: dict[str, Any] | None = None
+) -> Call:
     return call_create(
         version=version,
         execution_mode=Call.ExecutionMode.TELEPHONY_TEST,
         provider=provider,
         customer_phone="+15555550123",
-        payload={},
+        payload=payload or {},
     )
 
 

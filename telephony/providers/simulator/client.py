@@ -1,9 +1,9 @@
-"""The simulated customer's side of a call, speaking Twilio Media Streams over a websocket.
+"""The simulated customer's side of a call, speaking a provider's media stream over a websocket.
 
-It behaves as Twilio does between a phone and the bot: it streams the caller's audio as
-20 ms μ-law frames in real time (silence included), plays the bot's audio into a simulated
-playback buffer at real-time rate, echoes `mark`s once the audio queued before them has
-played, and empties that buffer on `clear`.
+It behaves as Twilio (or Plivo, or Exotel: `protocols.py`) does between a phone and the bot:
+it streams the caller's audio as 20 ms frames in real time (silence included), plays the
+bot's audio into a simulated playback buffer at real-time rate, echoes marks once the audio
+queued before them has played, and empties that buffer on a clear.
 
 Call time is the clock everything is measured in: wall time multiplied by `speed`. At
 `speed=1` the call is real time; tests compress it and every duration (turn silence, mark
@@ -32,15 +32,13 @@ from websockets.exceptions import ConnectionClosed
 
 from telephony.providers.simulator.audio import (
     FRAME_SAMPLES,
-    MULAW_SILENCE,
     PHONE_RATE,
     duration_s,
-    pcm_to_ulaw,
     resample,
     synthesize,
-    ulaw_to_pcm,
 )
 from telephony.providers.simulator.persona import BARGE_IN_DELAY_S, Persona, Step
+from telephony.providers.simulator.protocols import PROTOCOLS, Incoming, Protocol, StreamIds
 
 HungUpBy = Literal["customer", "bot", "timeout"]
 
@@ -100,8 +98,9 @@ async def run_persona(
     custom_parameters: Mapping[str, str] = _NO_PARAMETERS,
     speed: float = 1.0,
     extra_headers: Mapping[str, str] | None = None,
+    protocol: str = "twilio",
 ) -> SimulatorResult:
-    """Place one simulated call against the media websocket at `url`.
+    """Place one simulated call against the media websocket at `url`, in `protocol`'s dialect.
 
     Connection failures raise (there was no call); anything odd the server sends once
     connected is recorded in `errors` and the call goes on.
@@ -117,22 +116,16 @@ async def run_persona(
         compression=None,
         close_timeout=2,
     ) as ws:
+        ids = StreamIds(account_sid=account_sid, call_sid=call_sid, stream_sid=stream_sid)
         call = _Call(
             ws,
             persona,
             lines=lines,
-            ids=_Ids(account_sid=account_sid, call_sid=call_sid, stream_sid=stream_sid),
+            protocol=PROTOCOLS[protocol](ids),
             custom_parameters=dict(custom_parameters),
             speed=speed,
         )
         return await call.run()
-
-
-@dataclass(frozen=True)
-class _Ids:
-    account_sid: str
-    call_sid: str
-    stream_sid: str
 
 
 @dataclass
@@ -161,24 +154,24 @@ class _Call:
         persona: Persona,
         *,
         lines: Mapping[str, bytes],
-        ids: _Ids,
+        protocol: Protocol,
         custom_parameters: dict[str, str],
         speed: float,
     ) -> None:
         self.ws = ws
         self.persona = persona
         self.lines = lines
-        self.ids = ids
+        self.protocol = protocol
+        self.ids = protocol.ids
         self.custom_parameters = custom_parameters
         self.speed = speed
         self.result = SimulatorResult(
-            persona=persona.name, call_sid=ids.call_sid, stream_sid=ids.stream_sid
+            persona=persona.name, call_sid=self.ids.call_sid, stream_sid=self.ids.stream_sid
         )
         self.turn_silence_s = persona.bot_turn_silence_ms / 1000
         self.finished: HungUpBy | None = None
         self.ended_at = 0.0
         self.t0 = time.monotonic()
-        self.sequence = 0
         self.frames_sent = 0
         self.speech: deque[_Frame] = deque()
         self.outbox: list[dict[str, Any]] = []
@@ -197,8 +190,8 @@ class _Call:
     async def run(self) -> SimulatorResult:
         self.t0 = time.monotonic()
         try:
-            await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-            await self._send(self._start_message())
+            for message in self.protocol.opening(self.custom_parameters):
+                await self._send(message)
         except ConnectionClosed:
             self._finish("bot")
         receiver = asyncio.create_task(self._receive())
@@ -221,37 +214,16 @@ class _Call:
 
     async def _send(self, message: dict[str, Any]) -> None:
         if message["event"] != "connected":
-            self.sequence += 1
-            message = {"event": message["event"], "sequenceNumber": str(self.sequence)} | message
+            message = self.protocol.numbered(message)
         if message["event"] != "media":
             self.result.events.append((self.now(), "sent", message))
         await self.ws.send(json.dumps(message, separators=(",", ":")))
-        if message["event"] == "mark":
-            self.result.marks_echoed += 1
-
-    def _start_message(self) -> dict[str, Any]:
-        return {
-            "event": "start",
-            "streamSid": self.ids.stream_sid,
-            "start": {
-                "accountSid": self.ids.account_sid,
-                "streamSid": self.ids.stream_sid,
-                "callSid": self.ids.call_sid,
-                "tracks": ["inbound"],
-                "customParameters": self.custom_parameters,
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        }
 
     async def _hang_up(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await self._send(
-                {
-                    "event": "stop",
-                    "streamSid": self.ids.stream_sid,
-                    "stop": {"accountSid": self.ids.account_sid, "callSid": self.ids.call_sid},
-                }
-            )
+        stop = self.protocol.stop()
+        if stop is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._send(stop)
         await self.ws.close()
 
     async def _clock(self) -> None:
@@ -282,16 +254,9 @@ class _Call:
             self.result.customer_turns.append(frame.turn)
         payload = frame.payload if frame is not None else _SILENT_FRAME
         await self._send(
-            {
-                "event": "media",
-                "streamSid": self.ids.stream_sid,
-                "media": {
-                    "track": "inbound",
-                    "chunk": str(self.frames_sent),
-                    "timestamp": str(round(media_start * 1000)),
-                    "payload": base64.b64encode(payload).decode("ascii"),
-                },
-            }
+            self.protocol.media(
+                payload, chunk=self.frames_sent, timestamp_ms=round(media_start * 1000)
+            )
         )
         if frame is not None and frame.last:
             frame.turn.end = media_start + FRAME_S
@@ -306,9 +271,8 @@ class _Call:
             self._finish("timeout")
 
     def _echo_mark(self, name: str) -> None:
-        self.outbox.append(
-            {"event": "mark", "streamSid": self.ids.stream_sid, "mark": {"name": name}}
-        )
+        self.outbox.append(self.protocol.mark_echo(name))
+        self.result.marks_echoed += 1
 
     def _finish(self, by: HungUpBy) -> None:
         if self.finished is None:
@@ -331,7 +295,9 @@ class _Call:
     def _handle(self, raw: str | bytes) -> None:
         now = self.now()
         if isinstance(raw, bytes):
-            self._error(now, f"binary frame of {len(raw)} bytes: Twilio only takes JSON text")
+            self._error(
+                now, f"binary frame of {len(raw)} bytes: {self.protocol.title} only takes JSON text"
+            )
             return
         try:
             message = json.loads(raw)
@@ -344,13 +310,14 @@ class _Call:
         event = message.get("event")
         if event != "media":
             self.result.events.append((now, "received", message))
-        handler = self._handlers.get(event) if isinstance(event, str) else None
-        if handler is None:
+        kind = self.protocol.incoming.get(event) if isinstance(event, str) else None
+        if kind is None:
             self._error(now, f"unknown event {event!r}")
             return
-        if message.get("streamSid") != self.ids.stream_sid:
-            self._error(now, f"{event} with streamSid {message.get('streamSid')!r}")
-        handler(self, message, now)
+        stream_key = self.protocol.stream_key
+        if message.get(stream_key) != self.ids.stream_sid:
+            self._error(now, f"{event} with {stream_key} {message.get(stream_key)!r}")
+        self._handlers[kind](self, message, now)
 
     def _on_media(self, message: dict[str, Any], now: float) -> None:
         media = message.get("media")
@@ -359,18 +326,20 @@ class _Call:
             self._error(now, "media without media.payload")
             return
         try:
-            ulaw = base64.b64decode(payload, validate=True)
+            audio = base64.b64decode(payload, validate=True)
         except binascii.Error:
             self._error(now, f"media payload is not base64: {payload[:40]!r}")
             return
-        if ulaw:
-            self._play(ulaw_to_pcm(ulaw), now)
+        pcm, problem = self.protocol.audio(audio, message)
+        if problem is not None:
+            self._error(now, problem)
+        if pcm:
+            self._play(pcm, now)
 
     def _on_mark(self, message: dict[str, Any], now: float) -> None:
-        mark = message.get("mark")
-        name = mark.get("name") if isinstance(mark, dict) else None
+        name = self.protocol.mark_name(message)
         if not isinstance(name, str):
-            self._error(now, "mark without mark.name")
+            self._error(now, f"{message['event']} without {self.protocol.mark_field}")
             return
         # Echo once everything queued before it has played; with nothing queued, at once.
         self.marks.append((max(self.play_end, now), name))
@@ -388,7 +357,7 @@ class _Call:
         while self.marks:
             self._echo_mark(self.marks.popleft()[1])
 
-    _handlers: Final[dict[str, Callable[[_Call, dict[str, Any], float], None]]] = {
+    _handlers: Final[dict[Incoming, Callable[[_Call, dict[str, Any], float], None]]] = {
         "media": _on_media,
         "mark": _on_mark,
         "clear": _on_clear,
@@ -478,20 +447,14 @@ class _Call:
         started = self.now()
         if step.say is not None:
             turn = CustomerTurn(step.say, start=-1.0, end=-1.0)
-            self.speech.extend(_frames(pcm_to_ulaw(self.lines[step.say]), turn))
+            self.speech.extend(_frames(self.lines[step.say], turn))
             await self._until(lambda: turn.end >= 0)
         elif step.silence_ms is not None:
             await self._until(self._reached(started + step.silence_ms / 1000))
         elif step.dtmf is not None:
             for index, digit in enumerate(step.dtmf):
                 await self._until(self._reached(started + index * DTMF_GAP_S))
-                self.outbox.append(
-                    {
-                        "event": "dtmf",
-                        "streamSid": self.ids.stream_sid,
-                        "dtmf": {"track": "inbound_track", "digit": digit},
-                    }
-                )
+                self.outbox.append(self.protocol.dtmf(digit))
         else:
             self._finish("customer")
 
@@ -521,12 +484,14 @@ class _Call:
         return result
 
 
-_SILENT_FRAME: Final = bytes([MULAW_SILENCE]) * FRAME_SAMPLES
+# Frames are 8 kHz 16-bit PCM here; the protocol encodes them as it sends.
+FRAME_BYTES: Final = 2 * FRAME_SAMPLES
+_SILENT_FRAME: Final = bytes(FRAME_BYTES)
 
 
-def _frames(ulaw: bytes, turn: CustomerTurn) -> list[_Frame]:
-    padded = ulaw + bytes([MULAW_SILENCE]) * (-len(ulaw) % FRAME_SAMPLES)
-    chunks = [padded[i : i + FRAME_SAMPLES] for i in range(0, len(padded), FRAME_SAMPLES)]
+def _frames(pcm: bytes, turn: CustomerTurn) -> list[_Frame]:
+    padded = pcm + bytes(-len(pcm) % FRAME_BYTES)
+    chunks = [padded[i : i + FRAME_BYTES] for i in range(0, len(padded), FRAME_BYTES)]
     last = len(chunks) - 1
     return [_Frame(chunk, turn, i == 0, i == last) for i, chunk in enumerate(chunks)]
 
