@@ -16,6 +16,7 @@ chosen: several need an SDK extra that may not be installed, reported as
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -205,6 +206,9 @@ def _load_offline_models() -> None:
     load_pocketsphinx_model()
     _joe_voice()
     _spare_vad.append(SileroVADAnalyzer())
+    # Every LLM service, the rules engine too, builds Pipecat's OpenAI adapter, which imports
+    # the openai SDK on first use: 0.7-0.9 s here, which a call's start would wait for.
+    importlib.import_module("pipecat.adapters.llm.services.open_ai_adapter")
     logger.info("offline speech models loaded in %.2fs", time.perf_counter() - started)
 
 
