@@ -2,12 +2,14 @@
 
 Messages stay in the provider's own wire format end to end; the provider's Pipecat serializer
 (Twilio, Plivo or Exotel) turns them into frames here, in the worker, so the consumer never
-parses audio. A malformed message is dropped with a log line and the call goes on.
+parses audio. A malformed message, or a media message that arrives after a later one (a
+late or repeated sequence number), is dropped with a log line and the call goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -49,6 +51,7 @@ class RelayInputTransport(BaseInputTransport):
         self._inbound = inbound
         self._serializer = serializer
         self._reader: asyncio.Task[None] | None = None
+        self._last_media_sequence = 0
 
     async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]
         await super().setup(setup)
@@ -80,6 +83,8 @@ class RelayInputTransport(BaseInputTransport):
                 # here hangs the worker (pipecat-1.14.md §2.2); ask the worker upstream instead.
                 await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
                 return
+            if self._out_of_order(message):
+                continue
             try:
                 frame = await self._serializer.deserialize(message)
             except Exception:
@@ -91,6 +96,30 @@ class RelayInputTransport(BaseInputTransport):
                 await self.push_audio_frame(frame)
             else:
                 await self.push_frame(frame)
+
+    def _out_of_order(self, message: str) -> bool:
+        """Whether a media message's sequence number is not after the last one played.
+
+        Audio played out of order would garble speech for the recogniser; a late frame is
+        worth less than a 20 ms gap. Every provider numbers its messages (Twilio and Exotel
+        as text, Plivo as a number).
+        """
+        try:
+            parsed = json.loads(message)
+            if parsed.get("event") != "media":
+                return False
+            sequence = int(parsed.get("sequenceNumber", parsed.get("sequence_number")))
+        except (ValueError, TypeError, AttributeError):
+            return False  # unnumbered or malformed: the serializer decides
+        if sequence <= self._last_media_sequence:
+            logger.warning(
+                "dropped an out-of-order media message (#%d after #%d)",
+                sequence,
+                self._last_media_sequence,
+            )
+            return True
+        self._last_media_sequence = sequence
+        return False
 
 
 class RelayOutputTransport(BaseOutputTransport):

@@ -11,7 +11,7 @@ import pytest
 import redis
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
+from django.conf import LazySettings, settings
 from websockets.asyncio.server import ServerConnection, serve
 
 from calls.models import Call
@@ -114,13 +114,15 @@ async def test_unknown_provider_is_refused_at_connect(call: Call) -> None:
     assert (connected, code) == (False, consumers.CLOSE_UNKNOWN_PROVIDER)
 
 
-@pytest.mark.parametrize("_case", ["forged", "reused"])
+@pytest.mark.parametrize("_case", ["forged", "reused", "expired"])
 async def test_a_bad_token_is_refused_before_any_worker_is_claimed(
-    _case: str, call: Call, fake_worker: FakeWorker
+    _case: str, call: Call, fake_worker: FakeWorker, settings: LazySettings
 ) -> None:
     token = "forged" if _case == "forged" else media_token_issue(call=call)
     if _case == "reused":
         await asyncio.to_thread(_spend, token, call.pk)
+    if _case == "expired":
+        settings.BREEZE_MEDIA_TOKEN_MAX_AGE = -1
     communicator = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
     await communicator.connect()
 

@@ -33,10 +33,12 @@ class Collect(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
-def _media(payload: str) -> str:
+def _media(payload: str, sequence: int | None = None) -> str:
+    numbered = {} if sequence is None else {"sequenceNumber": str(sequence)}
     return json.dumps(
         {
             "event": "media",
+            **numbered,
             "streamSid": "MZ1",
             "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": payload},
         }
@@ -66,11 +68,17 @@ async def test_malformed_messages_are_dropped_and_the_call_goes_on() -> None:
         enable_rtvi=False,
     )
     good = base64.b64encode(b"\xff" * 160).decode()
+    louder = base64.b64encode(b"\x80" * 160).decode()
     for message in [
         "not json at all",
         json.dumps({"event": "mystery"}),
         _media("%%% not base64 %%%"),
         _media(good),
+        _media(good, sequence=4),
+        _media(louder, sequence=3),  # arrived late: dropped
+        _media(louder, sequence=4),  # a repeat: dropped
+        _media(good, sequence=5),
+        "x" * 70_000,  # oversize garbage the relay let through
         json.dumps(
             {"event": "dtmf", "streamSid": "MZ1", "dtmf": {"track": "inbound_track", "digit": "5"}}
         ),
@@ -84,5 +92,7 @@ async def test_malformed_messages_are_dropped_and_the_call_goes_on() -> None:
 
     audio = [frame for frame in collect.frames if isinstance(frame, InputAudioRawFrame)]
     digits = [frame.button.value for frame in collect.frames if isinstance(frame, InputDTMFFrame)]
-    assert [(len(frame.audio), frame.sample_rate) for frame in audio] == [(320, 8000)]
+    assert [(len(frame.audio), frame.sample_rate) for frame in audio] == [(320, 8000)] * 3
+    # Only the in-order frames, all near-silent μ-law 0xFF, were played.
+    assert {frame.audio for frame in audio} == {bytes(320)}
     assert digits == ["5"]
