@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/v1/", include("templates_app.api.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("calls.api.urls")),
+    path("telephony/", include("telephony.urls")),
 ]

@@ -125,4 +125,5 @@ from breeze.settings.integrations.celery import *  # noqa: E402, F403
 from breeze.settings.integrations.leads import *  # noqa: E402, F403
 from breeze.settings.integrations.channels import *  # noqa: E402, F403
 from breeze.settings.integrations.voice import *  # noqa: E402, F403
+from breeze.settings.integrations.telephony import *  # noqa: E402, F403
 from breeze.settings.integrations.webhooks import *  # noqa: E402, F403

@@ -1,0 +1,13 @@
+"""Where Breeze reaches each telephony provider's REST API; tests point them at local servers."""
+
+from __future__ import annotations
+
+from breeze.settings.env import env_str
+
+# Empty means the SDK's own host (api.twilio.com, or TWILIO_EDGE/TWILIO_REGION if set).
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+PLIVO_API_BASE_URL = env_str("PLIVO_API_BASE_URL", "https://api.plivo.com")
+# Empty means https://<the credential's subdomain>, e.g. api.in.exotel.com for Mumbai.
+EXOTEL_API_BASE_URL = env_str("EXOTEL_API_BASE_URL", "")
+# Seconds Breeze waits for a provider's REST API before treating it as unavailable.
+TELEPHONY_HTTP_TIMEOUT = 10.0

@@ -1,0 +1,74 @@
+"""The TwiML Twilio fetches when the customer answers: connect the call's media stream."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.voice_response import Connect, Stream, VoiceResponse
+
+from calls.models import Call
+from telephony.events import ProviderStatus, call_provider_status_apply
+from telephony.providers.shared import (
+    callback_call,
+    media_stream_url,
+    provider_secrets,
+    signature_refused,
+)
+from telephony.providers.twilio.signature import twilio_signature_valid
+from telephony.tokens import media_token_issue
+
+# What Twilio's answering-machine detection says when no person picked up.
+MACHINE_ANSWERS = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
+
+
+def twiml_stream(*, call: Call) -> str:
+    """`<Connect><Stream>` to the call's media URL, the media token in a `<Parameter>`.
+
+    Twilio drops query strings from stream URLs and hands parameters back in `start`.
+    """
+    stream = Stream(url=media_stream_url(provider="twilio", call_id=call.pk))
+    stream.parameter(name="call_id", value=str(call.pk))
+    stream.parameter(name="token", value=media_token_issue(call=call))
+    connect = Connect()
+    connect.append(stream)
+    response = VoiceResponse()
+    response.append(connect)
+    return str(response)
+
+
+def twiml_hang_up() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def _twiml(body: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="application/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_answer(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = callback_call(provider="twilio", call_id=call_id)
+    if call is None:
+        return _twiml(twiml_hang_up())
+    secrets = provider_secrets(call=call)
+    if secrets is None or not twilio_signature_valid(
+        request=request, auth_token=secrets["auth_token"]
+    ):
+        signature_refused(call=call, why="bad or missing X-Twilio-Signature")
+        return HttpResponse(status=403)
+    call_sid = request.POST.get("CallSid", "")
+    if not call_sid:
+        return HttpResponse(status=400)
+    if request.POST.get("AnsweredBy", "") in MACHINE_ANSWERS:
+        call_provider_status_apply(
+            call=call, provider_call_id=call_sid, status=ProviderStatus.VOICEMAIL
+        )
+        return _twiml(twiml_hang_up())
+    if call.status == Call.Status.ENDED:
+        return _twiml(twiml_hang_up())
+    return _twiml(twiml_stream(call=call))

@@ -1,0 +1,99 @@
+"""Twilio's REST API through the official SDK: place a call, hang up, read its status."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from calls.models import Call
+from telephony.events import call_provider_id_record
+from telephony.providers.shared import (
+    ProviderUnavailableError,
+    callback_url,
+    caller_number,
+    placement_refuse,
+    provider_secrets,
+)
+
+# Twilio error codes that no retry of the same lead can fix.
+_INVALID_NUMBER = frozenset({21211, 21214, 21217, 21401, 21407})
+_NOT_ALLOWED = frozenset({21215, 21216, 21610})
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+
+
+def twilio_client(*, secrets: dict[str, str]) -> Client:
+    client = Client(
+        secrets["account_sid"],
+        secrets["auth_token"],
+        http_client=TwilioHttpClient(timeout=settings.TELEPHONY_HTTP_TIMEOUT),
+    )
+    if settings.TWILIO_API_BASE_URL:
+        client.api.base_url = settings.TWILIO_API_BASE_URL
+    return client
+
+
+def _raise_if_transient(error: TwilioRestException) -> None:
+    if error.status == 429 or error.status >= 500:
+        raise ProviderUnavailableError(f"Twilio answered {error.status}: {error.msg}") from error
+
+
+def twilio_place(call: Call) -> None:
+    """Ask Twilio to dial the call; its answer URL then connects the media stream."""
+    secrets = provider_secrets(call=call)
+    if secrets is None:
+        placement_refuse(call=call, end_reason="provider_not_configured", detail="no credential")
+        return
+    options: dict[str, str] = {}
+    if secrets.get("machine_detection"):
+        # Synchronous AMD: Twilio asks the answer URL once it knows who answered.
+        options["machine_detection"] = secrets["machine_detection"]
+    try:
+        created = twilio_client(secrets=secrets).calls.create(
+            to=call.customer_phone,
+            from_=caller_number(call=call, secrets=secrets),
+            url=callback_url(provider="twilio", call_id=call.pk, kind="answer"),
+            method="POST",
+            status_callback=callback_url(provider="twilio", call_id=call.pk, kind="status"),
+            status_callback_method="POST",
+            status_callback_event=STATUS_EVENTS,
+            **options,
+        )
+    except TwilioRestException as error:
+        _raise_if_transient(error)
+        if error.code in _INVALID_NUMBER:
+            reason = "invalid_number"
+        elif error.code in _NOT_ALLOWED:
+            reason = "number_not_allowed"
+        else:
+            reason = "provider_rejected"
+        placement_refuse(call=call, end_reason=reason, detail=f"{error.code}: {error.msg}")
+        return
+    call_provider_id_record(call_id=call.pk, provider_call_id=str(created.sid))
+
+
+def twilio_hang_up(*, call: Call) -> bool:
+    """End the call at Twilio; False if Twilio no longer has it live."""
+    secrets = provider_secrets(call=call)
+    if secrets is None or not call.provider_call_id:
+        return False
+    try:
+        twilio_client(secrets=secrets).calls(call.provider_call_id).update(status="completed")
+    except TwilioRestException as error:
+        _raise_if_transient(error)
+        return False
+    return True
+
+
+def twilio_fetch_status(*, call: Call) -> str | None:
+    """Twilio's own word for the call's state (queued, ringing, in-progress, completed, …)."""
+    secrets = provider_secrets(call=call)
+    if secrets is None or not call.provider_call_id:
+        return None
+    try:
+        fetched = twilio_client(secrets=secrets).calls(call.provider_call_id).fetch()
+    except TwilioRestException as error:
+        _raise_if_transient(error)
+        return None
+    return str(fetched.status)

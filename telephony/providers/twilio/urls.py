@@ -1,0 +1,9 @@
+from django.urls import path
+
+from telephony.providers.twilio.answer import twilio_answer
+from telephony.providers.twilio.callbacks import twilio_status
+
+urlpatterns = [
+    path("<int:call_id>/answer/", twilio_answer, name="twilio-answer"),
+    path("<int:call_id>/status/", twilio_status, name="twilio-status"),
+]
