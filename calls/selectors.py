@@ -47,6 +47,13 @@ def call_context_load(*, call_id: int) -> CallContext:
     )
 
 
+def call_log_ids(*, call_id: int) -> dict[str, int | None]:
+    """The correlation ids a call's log lines carry (config/logs/context.py)."""
+    row = Call.objects.filter(pk=call_id).values_list("merchant_id", "lead_id").first()
+    merchant_id, lead_id = row if row is not None else (None, None)
+    return {"call_id": call_id, "merchant_id": merchant_id, "lead_id": lead_id}
+
+
 def call_list_unfinished_on_workers(*, worker_ids: set[str]) -> list[int]:
     return list(
         Call.objects.filter(worker_id__in=worker_ids)

@@ -10,3 +10,6 @@ class BreezeConfigConfig(AppConfig):
     def ready(self) -> None:
         # Registers the API's authentication schemes with drf-spectacular.
         from config.api import schema  # noqa: F401
+        from config.logs import celery as log_celery
+
+        log_celery.connect()

@@ -16,7 +16,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from calls.selectors import call_log_ids
 from calls.voice import pool
+from config.logs import context as log_context
 from telephony.media import PROVIDERS, is_start, parse_event, token_from
 from telephony.relay import worker_link_open
 from telephony.tokens import MediaTokenError, media_token_consume
@@ -38,6 +40,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         route = self.scope["url_route"]["kwargs"]
         self.provider: str = route["provider"]
         self.call_id = int(route["call_id"])
+        # Every handler of this connection runs in this task, so the binding lasts the call.
+        log_context.bind(call_id=self.call_id)
         self.before_start: list[str] = []
         self.link: ClientConnection | None = None
         self.pump: asyncio.Task[None] | None = None
@@ -83,6 +87,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             logger.warning("call %s: media token refused (%s)", self.call_id, error)
             await self._close(CLOSE_UNAUTHORIZED)
             return
+        log_context.bind(**await sync_to_async(call_log_ids)(call_id=self.call_id))
         worker = await self._claim_worker()
         if worker is None:
             logger.error("call %s: no call worker became available", self.call_id)

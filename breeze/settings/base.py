@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later middleware's log lines carry the request id.
+    "config.logs.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Daphne serves no static files itself; this serves the admin's, in every environment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,16 +112,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # httpx logs every request at INFO: one line per webhook attempt, which attempts record.
-    "loggers": {"httpx": {"level": "WARNING"}},
-}
-
 from breeze.settings.integrations.api import *  # noqa: E402, F403
 from breeze.settings.integrations.celery import *  # noqa: E402, F403
 from breeze.settings.integrations.leads import *  # noqa: E402, F403
@@ -127,3 +119,4 @@ from breeze.settings.integrations.channels import *  # noqa: E402, F403
 from breeze.settings.integrations.voice import *  # noqa: E402, F403
 from breeze.settings.integrations.telephony import *  # noqa: E402, F403
 from breeze.settings.integrations.webhooks import *  # noqa: E402, F403
+from breeze.settings.integrations.observability import *  # noqa: E402, F403

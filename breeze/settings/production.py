@@ -1,7 +1,8 @@
 """Production: secrets must come from the environment; nothing is generated on disk."""
 
 from breeze.settings.base import *  # noqa: F403
-from breeze.settings.env import env_bool, env_int, env_required
+from breeze.settings.env import env_bool, env_int, env_required, env_str
+from breeze.settings.integrations.observability import LOG_LEVEL, logging_config
 
 DEBUG = False
 SECRET_KEY = env_required("SECRET_KEY")
@@ -11,3 +12,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0)
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

@@ -19,10 +19,12 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.server import ServerConnection, serve
 
 from calls.models import Call
+from calls.selectors import call_log_ids
 from calls.services import call_end
 from calls.voice import pool
 from calls.voice.call import run_call
 from calls.voice.speech import registry
+from config.logs import context as log_context
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class CallWorker:
 
     async def run(self) -> None:
         started = time.monotonic()
+        # Before `serve`: the connection handler's task inherits this context.
+        log_context.bind(worker_id=self.worker_id)
         registry.warm_up()
         client = pool.async_client()
         loop = asyncio.get_running_loop()
@@ -91,6 +95,8 @@ class CallWorker:
         except (ValueError, KeyError, TypeError):
             await connection.close(1008, "expected a breeze.assign message")
             return
+        # The worker serves this one call and exits, so the ids stay bound to the end.
+        log_context.bind(**await sync_to_async(call_log_ids)(call_id=self.call_id))
         try:
             ending = await run_call(connection, call_id=self.call_id, worker_id=self.worker_id)
             logger.info(

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthe
 
 from config.auth.principal import ApiKeyPrincipal
 from config.auth.tokens import TOKEN_START
+from config.logs import context as log_context
 from config.models import ApiKey
 from config.selectors import api_key_get_by_token, api_key_refusal
 from config.services import api_key_record_use
@@ -45,6 +46,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if refusal is not None:
             raise exceptions.AuthenticationFailed(refusal)
         api_key_record_use(api_key=api_key, now=now)
+        # A key acts for one merchant; its request's log lines (and tasks) say which.
+        log_context.bind(merchant_id=api_key.merchant_id)
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:

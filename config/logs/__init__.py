@@ -1,0 +1,1 @@
+"""Structured logs: correlation ids in contextvars, masking, JSON and readable formatters."""
