@@ -113,3 +113,27 @@ def worker_is_alive(client: redis.Redis, *, worker_id: str) -> bool:
 
 def pool_idle_count(client: redis.Redis) -> int:
     return int(client.llen(IDLE))
+
+
+def pool_worker_states(client: redis.Redis) -> dict[str, int]:
+    """Live workers by state (idle, claimed, busy), read from their own registry entries.
+
+    Every host's workers register here, so this is the pool as a whole, not one supervisor's.
+    """
+    states = {"idle": 0, "claimed": 0, "busy": 0}
+    keys = list(client.scan_iter(match=f"{PREFIX}worker:*", count=500))
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            worker_id = key.decode().removeprefix(f"{PREFIX}worker:")
+            pipe.exists(_alive_key(worker_id))
+            pipe.hget(key, "state")
+        answers = pipe.execute()
+    for alive, state in zip(answers[::2], answers[1::2], strict=True):
+        if alive and state is not None and state.decode() in states:
+            states[state.decode()] += 1
+    return states
+
+
+def pool_empty_count(client: redis.Redis) -> int:
+    """How many calls found no idle worker, since Redis last lost its data."""
+    return int(client.get(POOL_EMPTY_COUNT) or 0)

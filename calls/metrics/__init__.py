@@ -1,0 +1,1 @@
+"""Prometheus metrics at /metrics, computed from PostgreSQL and Redis at scrape time."""

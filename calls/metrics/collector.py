@@ -1,0 +1,121 @@
+"""Turns the platform's state into Prometheus metric families, cached for a few seconds.
+
+Daphne, Celery and every call worker are separate processes, so counters kept in memory
+by any one of them would show only its share. Everything here is therefore read at scrape
+time from where it is already recorded for every process: calls, turns and webhook rows in
+PostgreSQL, and the warm-worker registry in Redis. A short cache bounds the cost when
+several scrapers (or replicas) ask at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from calls.metrics import selectors
+from calls.models import Call
+from calls.voice import pool
+
+# Written as Prometheus writes `le` ("0.25", "1.0"), so series match across exporters.
+_BUCKET_BOUNDS = [str(ms / 1000) for ms in selectors.LATENCY_BUCKETS_MS] + ["+Inf"]
+
+
+def _histogram(
+    name: str, documentation: str, labels: list[str], series: Iterable[selectors.LatencySeries]
+) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, documentation, labels=labels)
+    for one in series:
+        family.add_metric(
+            list(one.labels),
+            buckets=list(zip(_BUCKET_BOUNDS, one.cumulative, strict=True)),
+            sum_value=one.sum_ms / 1000,
+        )
+    return family
+
+
+def platform_metrics() -> list[Metric]:
+    calls = GaugeMetricFamily(
+        "breeze_calls", "Calls by status and disposition.", labels=["status", "disposition"]
+    )
+    by_status = selectors.calls_by_status_and_disposition()
+    for (status, disposition), count in sorted(by_status.items()):
+        calls.add_metric([status, disposition], count)
+    active = GaugeMetricFamily("breeze_calls_active", "Calls in progress now.")
+    active.add_metric(
+        [], sum(n for (status, _), n in by_status.items() if status == Call.Status.IN_PROGRESS)
+    )
+
+    client = pool.sync_client()
+    try:
+        states = pool.pool_worker_states(client)
+        empty = pool.pool_empty_count(client)
+    finally:
+        client.close()
+    workers = GaugeMetricFamily(
+        "breeze_voice_pool_workers", "Live warm call workers by state.", labels=["state"]
+    )
+    for state, count in states.items():
+        workers.add_metric([state], count)
+    pool_empty = CounterMetricFamily(
+        "breeze_voice_pool_empty", "Calls that found no idle worker (reset if Redis loses data)."
+    )
+    pool_empty.add_metric([], empty)
+
+    deliveries = GaugeMetricFamily(
+        "breeze_webhook_deliveries", "Webhook deliveries by status.", labels=["status"]
+    )
+    for status, count in sorted(selectors.webhook_deliveries_by_status().items()):
+        deliveries.add_metric([status], count)
+    attempts = GaugeMetricFamily(
+        "breeze_webhook_attempts", "Webhook POSTs by answer class, or error.", labels=["result"]
+    )
+    for result, count in sorted(selectors.webhook_attempts_by_result().items()):
+        attempts.add_metric([result], count)
+
+    latency = selectors.turn_latency_histograms()
+    return [
+        calls,
+        active,
+        workers,
+        pool_empty,
+        deliveries,
+        attempts,
+        _histogram(
+            "breeze_turn_latency_seconds",
+            "Customer's wait for each bot answer (end of speech to first bot audio).",
+            ["merchant", "template", "provider"],
+            latency.turns,
+        ),
+        _histogram(
+            "breeze_turn_stage_seconds",
+            "Each answer's speech-to-text, LLM and text-to-speech time, per stage provider.",
+            ["merchant", "template", "provider", "stage"],
+            latency.stages,
+        ),
+    ]
+
+
+class PlatformCollector(Collector):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._expires = 0.0
+        self._metrics: list[Metric] = []
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            now = time.monotonic()
+            if now >= self._expires:
+                self._metrics = platform_metrics()
+                self._expires = now + settings.METRICS_CACHE_SECONDS
+            metrics = self._metrics
+        yield from metrics
