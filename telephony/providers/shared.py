@@ -82,3 +82,11 @@ def callback_call(*, provider: str, call_id: int) -> Call | None:
 
 def signature_refused(*, call: Call, why: str) -> None:
     logger.warning("call %s: %s callback refused: %s", call.pk, call.provider, why)
+
+
+def placement_secrets(*, call: Call) -> dict[str, str] | None:
+    """The credential to place `call` with; without one the call ends failed, undialled."""
+    secrets = provider_secrets(call=call)
+    if secrets is None:
+        placement_refuse(call=call, end_reason="provider_not_configured", detail="no credential")
+    return secrets

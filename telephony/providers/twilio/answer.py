@@ -9,12 +9,8 @@ from twilio.twiml.voice_response import Connect, Stream, VoiceResponse
 
 from calls.models import Call
 from telephony.events import ProviderStatus, call_provider_status_apply
-from telephony.providers.shared import (
-    callback_call,
-    media_stream_url,
-    provider_secrets,
-    signature_refused,
-)
+from telephony.providers.callbacks import callback_call_verified
+from telephony.providers.shared import media_stream_url
 from telephony.providers.twilio.signature import twilio_signature_valid
 from telephony.tokens import media_token_issue
 
@@ -45,22 +41,19 @@ def twiml_hang_up() -> str:
     return str(response)
 
 
-def _twiml(body: str, status: int = 200) -> HttpResponse:
-    return HttpResponse(body, status=status, content_type="application/xml")
+def _twiml(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type="application/xml")
 
 
 @csrf_exempt
 @require_POST
 def twilio_answer(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = callback_call(provider="twilio", call_id=call_id)
-    if call is None:
-        return _twiml(twiml_hang_up())
-    secrets = provider_secrets(call=call)
-    if secrets is None or not twilio_signature_valid(
-        request=request, auth_token=secrets["auth_token"]
-    ):
-        signature_refused(call=call, why="bad or missing X-Twilio-Signature")
-        return HttpResponse(status=403)
+    found = callback_call_verified(
+        request=request, provider="twilio", call_id=call_id, valid=twilio_signature_valid
+    )
+    if not isinstance(found, Call):
+        return found or _twiml(twiml_hang_up())
+    call = found
     call_sid = request.POST.get("CallSid", "")
     if not call_sid:
         return HttpResponse(status=400)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
 
-from telephony.events import ProviderStatus, call_provider_status_apply
-from telephony.providers.shared import callback_call, provider_secrets, signature_refused
+from telephony.events import ProviderStatus
+from telephony.providers.callbacks import status_callback_view
 from telephony.providers.twilio.answer import MACHINE_ANSWERS
 from telephony.providers.twilio.signature import twilio_signature_valid
 
@@ -25,23 +23,16 @@ STATUSES: dict[str, ProviderStatus] = {
 }
 
 
-@csrf_exempt
-@require_POST
-def twilio_status(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = callback_call(provider="twilio", call_id=call_id)
-    if call is None:
-        return HttpResponse(status=204)
-    secrets = provider_secrets(call=call)
-    if secrets is None or not twilio_signature_valid(
-        request=request, auth_token=secrets["auth_token"]
-    ):
-        signature_refused(call=call, why="bad or missing X-Twilio-Signature")
-        return HttpResponse(status=403)
-    status = STATUSES.get(request.POST.get("CallStatus", ""))
-    call_sid = request.POST.get("CallSid", "")
-    if status is None or not call_sid:
-        return HttpResponse(status=400)
-    if status is ProviderStatus.COMPLETED and request.POST.get("AnsweredBy") in MACHINE_ANSWERS:
-        status = ProviderStatus.VOICEMAIL
-    call_provider_status_apply(call=call, provider_call_id=call_sid, status=status)
-    return HttpResponse(status=204)
+def _machine_answered(request: HttpRequest, status: ProviderStatus) -> ProviderStatus:
+    """A call an answering machine took ends as voicemail (asynchronous detection reports so)."""
+    machine = request.POST.get("AnsweredBy", "") in MACHINE_ANSWERS
+    return ProviderStatus.VOICEMAIL if machine and status is ProviderStatus.COMPLETED else status
+
+
+twilio_status = status_callback_view(
+    provider="twilio",
+    statuses=STATUSES,
+    id_field="CallSid",
+    valid=twilio_signature_valid,
+    refine=_machine_answered,
+)

@@ -14,6 +14,7 @@ from telephony.providers.shared import (
     callback_url,
     caller_number,
     placement_refuse,
+    placement_secrets,
     provider_secrets,
 )
 
@@ -41,9 +42,8 @@ def _raise_if_transient(error: TwilioRestException) -> None:
 
 def twilio_place(call: Call) -> None:
     """Ask Twilio to dial the call; its answer URL then connects the media stream."""
-    secrets = provider_secrets(call=call)
+    secrets = placement_secrets(call=call)
     if secrets is None:
-        placement_refuse(call=call, end_reason="provider_not_configured", detail="no credential")
         return
     options: dict[str, str] = {}
     if secrets.get("machine_detection"):
