@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("twilio/", include("telephony.providers.twilio.urls")),
     path("plivo/", include("telephony.providers.plivo.urls")),
+    path("exotel/", include("telephony.providers.exotel.urls")),
 ]

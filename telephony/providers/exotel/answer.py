@@ -1,0 +1,48 @@
+"""The voicebot applet's dynamic URL: Exotel asks it where to stream a call's audio.
+
+The applet's URL is fixed in the merchant's Exotel flow, so the call is named by the
+`CustomField` Breeze set when placing it: `<call id>.<per-call secret>`. The answer is the
+call's media websocket with its token in the query (Exotel hands query parameters back in
+`start.custom_parameters`); Exotel's voicebot stream is 16-bit PCM at 8 kHz.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from calls.models import Call
+from telephony.events import ProviderStatus, call_provider_status_apply
+from telephony.providers.exotel.signature import exotel_secret_valid
+from telephony.providers.shared import callback_call, media_stream_url
+from telephony.tokens import media_token_issue
+
+logger = logging.getLogger(__name__)
+
+
+def exotel_stream_url(*, call: Call) -> str:
+    token = media_token_issue(call=call)
+    return media_stream_url(provider="exotel", call_id=call.pk, token=token)
+
+
+@require_GET
+def exotel_stream(request: HttpRequest) -> HttpResponse:
+    call_part, _, secret = request.GET.get("CustomField", "").partition(".")
+    call_sid = request.GET.get("CallSid", "")
+    if not call_part.isdigit() or not secret or not call_sid:
+        return HttpResponse(status=400)
+    call_id = int(call_part)
+    if not exotel_secret_valid(call_id=call_id, secret=secret):
+        logger.warning("exotel stream request for call %s refused: bad secret", call_id)
+        return HttpResponse(status=403)
+    call = callback_call(provider="exotel", call_id=call_id)
+    if call is None:
+        return HttpResponse(status=404)
+    # The applet runs once the customer answered.
+    call_provider_status_apply(call=call, provider_call_id=call_sid, status=ProviderStatus.ANSWERED)
+    call.refresh_from_db(fields=["status", "provider_call_id"])
+    if call.status == Call.Status.ENDED or call.provider_call_id != call_sid:
+        return HttpResponse(status=404)
+    return JsonResponse({"url": exotel_stream_url(call=call)})
