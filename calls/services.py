@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from calls.exceptions import CallNotAllowedError
 from calls.models import STATUS_RANK, Call, Turn
@@ -19,6 +20,8 @@ from templates_app.exceptions import TemplateValidationError
 from templates_app.models import TemplateVersion
 
 Status = Call.Status
+# The one leads service calls tell when an attempt ends (ARCHITECTURE.md, dependency direction).
+LEAD_ATTEMPT_ENDED = "leads.dispatch.outcome.lead_attempt_ended"
 
 
 def call_create(
@@ -28,6 +31,7 @@ def call_create(
     provider: str,
     customer_phone: str = "",
     payload: Mapping[str, Any] | None = None,
+    lead_id: int | None = None,
 ) -> Call:
     """Create the call row before anything is dialled; refuses what the template cannot run."""
     if version.status != TemplateVersion.Status.PUBLISHED:
@@ -47,6 +51,7 @@ def call_create(
         provider=provider,
         customer_phone=customer_phone,
         payload=dict(payload or {}),
+        lead_id=lead_id,
         media_token_nonce=secrets.token_urlsafe(24),
     )
 
@@ -92,6 +97,9 @@ def call_end(*, call_id: int, disposition: str, end_reason: str) -> bool:
         )
         if ended:
             call_event_emit(call_id=call_id, event_type=EventType.CALL_COMPLETED)
+            # By name: leads builds on calls, so calls cannot import it. The lead is completed
+            # or rescheduled in this transaction, with its events, or not at all.
+            import_string(LEAD_ATTEMPT_ENDED)(call_id=call_id)
     return ended
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -22,6 +21,7 @@ from leads.exceptions import (
     LeadStateError,
     LeadValidationError,
 )
+from leads.inserts import copy_insert
 from leads.models import Lead, LeadTransition
 from leads.phones import region_for_time_zone
 from leads.types import Errors, Problem
@@ -37,9 +37,6 @@ from templates_app.selectors import template_version_published
 
 if TYPE_CHECKING:
     from config.selectors import AnyUser
-
-# The dispatcher's task (issue 6); pushes kick it when it exists.
-DISPATCH_TASK = "leads.tasks.dispatch_due_leads"
 
 
 def lead_transition(
@@ -263,15 +260,18 @@ def lead_create(
 def dispatch_kick(*, leads: Iterable[Lead]) -> None:
     """Ask the dispatcher to look for due leads now, once this transaction commits.
 
-    The one place pushes and dispatch-now reach the dispatcher. Until the dispatcher's task
-    `leads.tasks.dispatch_due_leads` exists (issue 6), beat-less installs simply wait.
+    The one place pushes and dispatch-now reach the dispatcher; beat catches leads that
+    come due later.
     """
+    # Imported here: the task module builds on these services.
+    from leads.tasks import dispatch_due_leads
+
+    if not settings.BREEZE_DISPATCH_KICK:
+        return
     now = timezone.now()
     if not any(lead.next_attempt_at is not None and lead.next_attempt_at <= now for lead in leads):
         return
-    task = current_app.tasks.get(DISPATCH_TASK)
-    if task is not None:
-        transaction.on_commit(task.delay)
+    transaction.on_commit(dispatch_due_leads.delay)
 
 
 def _prefixed(prefix: str, problems: Errors) -> Errors:
@@ -353,8 +353,8 @@ def leads_bulk_create(*, user: AnyUser, leads: Sequence[Any]) -> list[tuple[Lead
     All-or-nothing keeps one request one outcome: the client never reconciles a half-stored
     batch, fixes the items named `leads.<index>.<field>` and sends it again; items whose
     idempotency key was stored before come back as they were (created False), so resending a
-    batch after a timeout is safe. Items are checked in Python, then inserted with one
-    multi-row INSERT per 1,000 leads.
+    batch after a timeout is safe. Items are checked in Python, then stored with one COPY
+    for the leads and one for their history.
     """
     if len(leads) > settings.BREEZE_LEADS_BULK_MAX:
         raise LeadRequestTooLargeError(
@@ -384,10 +384,8 @@ def leads_bulk_create(*, user: AnyUser, leads: Sequence[Any]) -> list[tuple[Lead
         new = [lead for lead, created in results if created]
         try:
             with transaction.atomic():
-                Lead.objects.bulk_create(new, batch_size=1000)
-                LeadTransition.objects.bulk_create(
-                    lead_creation_history(new, reason="bulk push"), batch_size=2000
-                )
+                copy_insert(new, assign_ids=True)
+                copy_insert(lead_creation_history(new, reason="bulk push"), assign_ids=False)
         except IntegrityError:
             # A concurrent push stored one of these keys first: look the keys up again once.
             if attempt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from leads.dispatch.services import leads_dispatch_due
 from leads.imports import lead_import_run
 
 
@@ -11,3 +12,9 @@ from leads.imports import lead_import_run
 @shared_task(acks_late=True, soft_time_limit=3600, time_limit=3660)
 def lead_import_run_task(import_id: int) -> None:
     lead_import_run(import_id=import_id)
+
+
+# Beat runs it every second and pushes kick it; overlapping runs skip each other's leads.
+@shared_task(acks_late=True)
+def dispatch_due_leads() -> None:
+    leads_dispatch_due()

@@ -11,6 +11,11 @@ REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# With eager Celery a push would dispatch and dial at once; dispatch tests turn it on.
+BREEZE_DISPATCH_KICK = False
+# A simulated dial a test did not point at its own server is refused at once (port 9),
+# never placed into a dev stack on :8000.
+PUBLIC_BASE_URL = "http://127.0.0.1:9"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

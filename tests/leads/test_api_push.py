@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from celery import current_app
+from django.conf import LazySettings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.models import Membership
 from leads.models import Lead, LeadTransition
 from leads.phones import region_for_time_zone
-from leads.services import DISPATCH_TASK
+from leads.tasks import dispatch_due_leads
 from templates_app.models import Template
 from tests.conftest import Tenants
 from tests.leads.conftest import error_fields, push_body
@@ -348,32 +348,18 @@ def test_malformed_json_wrong_content_type_and_non_objects(operator_api: APIClie
     assert error_fields(a_list) == [("non_field_errors", "invalid")]
 
 
-@pytest.fixture
-def dispatch_task() -> Iterator[list[str]]:
-    """A stand-in for the dispatcher's task (issue 6), registered only for this test."""
-    kicks: list[str] = []
-
-    @current_app.task(name=DISPATCH_TASK)
-    def dispatch_due_leads() -> None:
-        kicks.append("kick")
-
-    yield kicks
-    current_app.tasks.pop(DISPATCH_TASK)
-
-
 def test_a_due_lead_kicks_the_dispatcher_after_commit(
-    operator_api: APIClient,
-    dispatch_task: list[str],
-    django_capture_on_commit_callbacks: Any,
+    operator_api: APIClient, django_capture_on_commit_callbacks: Any, settings: LazySettings
 ) -> None:
+    settings.BREEZE_DISPATCH_KICK = True
     later = (timezone.now() + dt.timedelta(hours=2)).isoformat()
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as later_callbacks:
         operator_api.post("/api/v1/leads", push_body(scheduled_at=later), format="json")
-    assert dispatch_task == []
+    assert later_callbacks == []
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as due_callbacks:
         operator_api.post("/api/v1/leads", push_body(), format="json")
-    assert dispatch_task == ["kick"]
+    assert due_callbacks == [dispatch_due_leads.delay]
 
 
 def test_nul_characters_are_refused_because_postgresql_cannot_store_them(

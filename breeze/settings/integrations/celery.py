@@ -34,7 +34,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"queue": "webhooks"},
     },
+    # Pushes and dispatch-now kick the dispatcher at once; this catches leads coming due.
+    "lead-dispatch": {
+        "task": "leads.tasks.dispatch_due_leads",
+        "schedule": 1.0,
+        "options": {"queue": "dispatch", "expires": 5},
+    },
 }
 # Task modules outside an app's tasks.py, which autodiscovery would not import.
 CELERY_IMPORTS = ["calls.webhooks.tasks"]
-CELERY_TASK_ROUTES = {"calls.webhooks.tasks.*": {"queue": "webhooks"}}
+CELERY_TASK_ROUTES = {
+    "calls.webhooks.tasks.*": {"queue": "webhooks"},
+    "leads.tasks.dispatch_*": {"queue": "dispatch"},
+    "telephony.tasks.call_place_task": {"queue": "telephony"},
+}

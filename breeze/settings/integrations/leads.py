@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from breeze.settings.env import env_int, env_str
+from breeze.settings.env import env_bool, env_int, env_str
 
 BREEZE_LEADS_BULK_MAX = env_int("BREEZE_LEADS_BULK_MAX", default=10_000)
 BREEZE_LEADS_IMPORT_MAX_BYTES = env_int("BREEZE_LEADS_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
@@ -14,3 +14,16 @@ BREEZE_LEADS_IMPORT_CHUNK_ROWS = env_int("BREEZE_LEADS_IMPORT_CHUNK_ROWS", defau
 MEDIA_ROOT = Path(
     env_str("MEDIA_ROOT", str(Path(__file__).resolve().parents[3] / ".local" / "media"))
 )
+# Pushes and dispatch-now kick the dispatcher at once (test settings turn it off: eager
+# Celery would dial every lead a test pushes). Leads claimed per transaction, and the
+# provider for templates that name none.
+BREEZE_DISPATCH_KICK = env_bool("BREEZE_DISPATCH_KICK", default=True)
+BREEZE_DISPATCH_BATCH = env_int("BREEZE_DISPATCH_BATCH", default=500)
+BREEZE_DEFAULT_TELEPHONY_PROVIDER = env_str("BREEZE_DEFAULT_TELEPHONY_PROVIDER", "simulator")
+# The scripted customer who answers calls placed through the simulator provider.
+BREEZE_SIMULATOR_PERSONA = env_str("BREEZE_SIMULATOR_PERSONA", "cod-confirm")
+# Call limiter: concurrent calls per merchant (templates add their own `concurrency_cap`),
+# how long a slot lease lasts without renewal, and how soon a lead refused a slot retries.
+BREEZE_MERCHANT_CONCURRENCY = env_int("BREEZE_MERCHANT_CONCURRENCY", default=50)
+BREEZE_LIMITER_LEASE_SECONDS = env_int("BREEZE_LIMITER_LEASE_SECONDS", default=1800)
+BREEZE_LIMITER_RETRY_SECONDS = env_int("BREEZE_LIMITER_RETRY_SECONDS", default=5)

@@ -1,0 +1,96 @@
+"""An attempt ended: complete the lead, retry it by its template's policy, or give up.
+
+Calls reaches this by name from `call_end`, inside the transaction that ends the call, so the
+lead's move, its history and its webhook outbox rows commit together with the call's end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from calls.models import Call
+from calls.webhooks.events import EventType
+from calls.webhooks.services import webhook_event_emit
+from leads.dispatch.retry import Verdict, retry_decide
+from leads.dispatch.services import lead_opening
+from leads.models import Lead
+from leads.services import lead_transition
+
+Status = Lead.Status
+ACTOR = "retry policy"
+_FINAL = {
+    Verdict.COMPLETE: (Status.COMPLETED, EventType.LEAD_COMPLETED),
+    Verdict.EXHAUSTED: (Status.EXHAUSTED, EventType.LEAD_EXHAUSTED),
+    Verdict.FAIL: (Status.FAILED, EventType.LEAD_FAILED),
+    Verdict.CANCEL: (Status.CANCELLED, None),
+}
+
+
+def _event_data(lead: Lead, *, call: Call, reason: str) -> dict[str, Any]:
+    return {
+        "lead_id": lead.pk,
+        "status": lead.status,
+        "attempts": lead.attempts,
+        "last_disposition": lead.last_disposition,
+        "last_call_id": call.pk,
+        "outcome": lead.outcome,
+        "outcome_fields": lead.outcome_fields,
+        "idempotency_key": lead.idempotency_key,
+        "reason": reason,
+    }
+
+
+def lead_attempt_ended(*, call_id: int) -> None:
+    """Settle the lead of an ended call; a call without a lead, or a repeat, changes nothing."""
+    call = Call.objects.get(pk=call_id)
+    if call.lead_id is None:
+        return
+    lead = Lead.objects.select_related("merchant", "template_version").get(pk=call.lead_id)
+    now = timezone.now()
+    decision = retry_decide(
+        execution=lead.template_version.definition.get("execution", {}),
+        disposition=call.disposition,
+        end_reason=call.end_reason,
+        attempts=lead.attempts,
+        now=now,
+    )
+    common = {
+        "last_disposition": call.disposition,
+        "outcome": call.outcome,
+        "outcome_fields": call.outcome_fields,
+    }
+    active = [Status.DIALING, Status.IN_CALL]
+    if decision.verdict is Verdict.RETRY:
+        assert decision.retry_at is not None
+        # Outside the window the retry waits for its next opening; it is never dropped.
+        retry_at = lead_opening(lead=lead, at=decision.retry_at) or decision.retry_at
+        lead_transition(
+            lead_id=lead.pk,
+            from_statuses=active,
+            to_status=Status.SCHEDULED,
+            actor=ACTOR,
+            reason=decision.reason,
+            next_attempt_at=retry_at,
+            **common,
+        )
+        return
+    to_status, event_type = _FINAL[decision.verdict]
+    moved = lead_transition(
+        lead_id=lead.pk,
+        from_statuses=active,
+        to_status=to_status,
+        actor=ACTOR,
+        reason=decision.reason,
+        next_attempt_at=None,
+        **common,
+    )
+    if moved and event_type is not None:
+        lead.refresh_from_db()
+        webhook_event_emit(
+            merchant_id=lead.merchant_id,
+            event_type=event_type,
+            data=_event_data(lead, call=call, reason=decision.reason),
+            lead_webhook_url=lead.webhook_url,
+        )

@@ -1,0 +1,169 @@
+"""The dispatcher: claim due leads, apply windows and checks, write the Call, then place it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from calls.services import call_create
+from config.exceptions import ApplicationError
+from leads.dispatch.windows import lead_zone, next_opening
+from leads.models import Lead
+from leads.services import lead_transition
+from telephony.services import call_place_enqueue
+
+logger = logging.getLogger(__name__)
+Status = Lead.Status
+ACTOR = "dispatcher"
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    dialled: list[int] = field(default_factory=list)  # call ids
+    rescheduled: int = 0
+    failed: int = 0
+
+
+def leads_claim_due(*, now: dt.datetime, limit: int) -> list[Lead]:
+    """Lock up to `limit` due scheduled leads that no other dispatcher holds, oldest due first.
+
+    Must run inside a transaction: the row locks are the claim, and last until it ends.
+    SKIP LOCKED makes a second dispatcher take the next leads instead of waiting for these;
+    the partial index `lead_due_idx` (status='scheduled') serves the filter and the order.
+    """
+    return list(
+        Lead.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("merchant", "template_version")
+        .filter(status=Status.SCHEDULED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")[:limit]
+    )
+
+
+def _execution(lead: Lead) -> dict[str, Any]:
+    execution: dict[str, Any] = lead.template_version.definition.get("execution", {})
+    return execution
+
+
+def lead_opening(*, lead: Lead, at: dt.datetime) -> dt.datetime | None:
+    """When `lead` may next be called at or after `at`, by its template's calling windows."""
+    execution = _execution(lead)
+    zone = lead_zone(
+        execution=execution,
+        lead_time_zone=lead.time_zone,
+        phone=lead.phone,
+        merchant_time_zone=lead.merchant.time_zone,
+    )
+    return next_opening(windows=execution.get("calling_windows", []), zone=zone, at=at)
+
+
+def _settle(lead: Lead, *, to_status: str, reason: str, **fields: Any) -> None:
+    lead_transition(
+        lead_id=lead.pk,
+        from_statuses=[Status.SCHEDULED],
+        to_status=to_status,
+        actor=ACTOR,
+        reason=reason,
+        **fields,
+    )
+
+
+def _reschedule(lead: Lead, *, at: dt.datetime, reason: str) -> None:
+    _settle(lead, to_status=Status.SCHEDULED, reason=reason, next_attempt_at=at)
+
+
+def _fail(lead: Lead, *, disposition: str, reason: str) -> None:
+    _settle(
+        lead,
+        to_status=Status.FAILED,
+        reason=reason,
+        next_attempt_at=None,
+        last_disposition=disposition,
+    )
+
+
+def _dial(lead: Lead, *, execution: dict[str, Any]) -> int:
+    """Move the lead to dialing and write its Call; the call id to place after commit."""
+    lead_transition(
+        lead_id=lead.pk,
+        from_statuses=[Status.SCHEDULED],
+        to_status=Status.DIALING,
+        actor=ACTOR,
+        reason=f"attempt {lead.attempts + 1}",
+        attempts=lead.attempts + 1,
+        next_attempt_at=None,
+    )
+    call = call_create(
+        version=lead.template_version,
+        execution_mode=lead.execution_mode,
+        provider=execution.get("telephony_provider") or settings.BREEZE_DEFAULT_TELEPHONY_PROVIDER,
+        customer_phone=lead.phone,
+        payload=lead.payload,
+        lead_id=lead.pk,
+    )
+    return call.pk
+
+
+def _dispatch_one(lead: Lead, *, now: dt.datetime, report: DispatchReport) -> None:
+    opening = lead_opening(lead=lead, at=now)
+    if opening is None:
+        _fail(lead, disposition="failed", reason="the template's calling windows never open")
+        report.failed += 1
+        return
+    if opening > now:
+        _reschedule(lead, at=opening, reason=f"outside calling window until {opening.isoformat()}")
+        report.rescheduled += 1
+        return
+    try:
+        with transaction.atomic():
+            report.dialled.append(_dial(lead, execution=_execution(lead)))
+    except ApplicationError as error:
+        # The pinned version refuses this call (mode no longer allowed, payload invalid):
+        # retrying cannot change a published version, so the lead fails with the reason.
+        _fail(lead, disposition="failed", reason=f"call refused: {error.message}")
+        report.failed += 1
+
+
+def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
+    """Claim one batch of due leads and turn each into a call, a reschedule or a failure.
+
+    All of it commits together with the row locks released; only then are the calls placed.
+    """
+    report = DispatchReport()
+    now = timezone.now()
+    with transaction.atomic():
+        leads = leads_claim_due(now=now, limit=limit or settings.BREEZE_DISPATCH_BATCH)
+        report.claimed = len(leads)
+        for lead in leads:
+            _dispatch_one(lead, now=now, report=report)
+        call_place_enqueue(call_ids=report.dialled)
+    return report
+
+
+def leads_dispatch_due(*, max_batches: int = 20) -> DispatchReport:
+    """Dispatch batches until no due lead is left (or `max_batches`, so one task stays short)."""
+    total = DispatchReport()
+    limit = settings.BREEZE_DISPATCH_BATCH
+    for _ in range(max_batches):
+        report = leads_dispatch_batch(limit=limit)
+        total.claimed += report.claimed
+        total.dialled += report.dialled
+        total.rescheduled += report.rescheduled
+        total.failed += report.failed
+        if report.claimed < limit:
+            break
+    if total.claimed:
+        logger.info(
+            "dispatch: claimed %s, dialled %s, rescheduled %s, failed %s",
+            total.claimed,
+            len(total.dialled),
+            total.rescheduled,
+            total.failed,
+        )
+    return total

@@ -1,0 +1,13 @@
+"""Thin, id-only Celery tasks for telephony; the work is in services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from telephony.services import call_place
+
+
+# Long enough for a whole simulated conversation, which the simulator holds in the task.
+@shared_task(acks_late=True, soft_time_limit=900, time_limit=960)
+def call_place_task(call_id: int) -> None:
+    call_place(call_id=call_id)
