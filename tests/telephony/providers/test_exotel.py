@@ -103,20 +103,6 @@ def test_a_refused_call_ends_failed_with_the_reason(
     )
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
-def test_rate_limits_and_server_errors_are_transient(
-    call: Call, exotel_api: HTTPServer, status: int
-) -> None:
-    exotel_api.expect_oneshot_request(CONNECT_PATH, method="POST").respond_with_data(
-        "busy", status=status
-    )
-
-    call_place(call_id=call.pk)
-
-    call.refresh_from_db()
-    assert (call.disposition, call.end_reason) == (Call.Disposition.FAILED, "provider_error")
-
-
 def test_fetch_status(call: Call, exotel_api: HTTPServer) -> None:
     Call.objects.filter(pk=call.pk).update(provider_call_id=CALL_SID)
     call.refresh_from_db()

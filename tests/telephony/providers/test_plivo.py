@@ -100,20 +100,6 @@ def test_a_refused_call_ends_failed_with_the_reason(
     )
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
-def test_rate_limits_and_server_errors_are_transient(
-    call: Call, plivo_api: HTTPServer, status: int
-) -> None:
-    plivo_api.expect_request(CALLS_PATH, method="POST").respond_with_json(
-        {"api_id": "a1", "error": "try later"}, status=status
-    )
-
-    call_place(call_id=call.pk)
-
-    call.refresh_from_db()
-    assert (call.disposition, call.end_reason) == (Call.Disposition.FAILED, "provider_error")
-
-
 def test_hang_up_and_fetch_status(call: Call, plivo_api: HTTPServer) -> None:
     Call.objects.filter(pk=call.pk).update(provider_call_id=CALL_UUID)
     call.refresh_from_db()

@@ -119,35 +119,6 @@ def test_a_refused_call_ends_failed_with_the_reason(
     )
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
-def test_rate_limits_and_server_errors_are_transient(
-    call: Call, twilio_api: HTTPServer, status: int
-) -> None:
-    twilio_api.expect_oneshot_request(CALLS_PATH, method="POST").respond_with_json(
-        _error(status, 20429, "Too Many Requests"), status=status
-    )
-
-    call_place(call_id=call.pk)
-
-    call.refresh_from_db()
-    assert (call.disposition, call.end_reason) == (Call.Disposition.FAILED, "provider_error")
-
-
-def test_a_merchant_without_twilio_credentials_is_not_dialled(
-    provider_call: MakeCall, twilio_api: HTTPServer
-) -> None:
-    call = provider_call("twilio", None)
-
-    call_place(call_id=call.pk)
-
-    call.refresh_from_db()
-    assert (call.disposition, call.end_reason) == (
-        Call.Disposition.FAILED,
-        "provider_not_configured",
-    )
-    assert twilio_api.log == []
-
-
 def test_hang_up_and_fetch_status(call: Call, twilio_api: HTTPServer) -> None:
     Call.objects.filter(pk=call.pk).update(provider_call_id=CALL_SID)
     call.refresh_from_db()
