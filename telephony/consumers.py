@@ -96,6 +96,10 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         self.link = await worker_link_open(
             address=worker.address, call_id=self.call_id, provider=self.provider
         )
+        # The one line that ties this call's media stream to the worker process serving it.
+        logger.info(
+            "call %s: %s media relayed to worker %s", self.call_id, self.provider, worker.worker_id
+        )
         for earlier in [*self.before_start, message]:
             await self.link.send(earlier)
         self.before_start = []

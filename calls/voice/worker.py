@@ -23,6 +23,7 @@ from calls.selectors import call_log_ids
 from calls.services import call_end
 from calls.voice import pool
 from calls.voice.call import run_call
+from calls.voice.log_bridge import route_loguru_to_logging
 from calls.voice.speech import registry
 from config.logs import context as log_context
 
@@ -44,6 +45,7 @@ class CallWorker:
         started = time.monotonic()
         # Before `serve`: the connection handler's task inherits this context.
         log_context.bind(worker_id=self.worker_id)
+        route_loguru_to_logging()
         registry.warm_up()
         client = pool.async_client()
         loop = asyncio.get_running_loop()

@@ -4,7 +4,7 @@ import asyncio
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import cast
 
 import pytest
@@ -16,8 +16,7 @@ from django.test import Client
 from breeze.celery import app as celery_app
 from config.logs import context
 from config.logs.middleware import HEADER
-
-LogLines = Callable[[], list[dict[str, object]]]
+from tests.log_capture import LogLines
 
 
 def test_bound_ids_are_added_and_restored() -> None:

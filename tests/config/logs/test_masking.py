@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import pytest
 
 from config.logs.masking import mask
+from tests.log_capture import LogLines
 
 logger = logging.getLogger("tests.masking")
 
@@ -54,9 +54,7 @@ def test_leaves_ordinary_text_alone(text: str) -> None:
     assert mask(text) == text
 
 
-def test_every_log_line_is_masked_including_arguments_and_tracebacks(
-    log_lines: Callable[[], list[dict[str, object]]],
-) -> None:
+def test_every_log_line_is_masked_including_arguments_and_tracebacks(log_lines: LogLines) -> None:
     logger.warning("calling %s with %s", "+14155550134", {"Authorization": f"Bearer {JWT}"})
     try:
         raise ValueError("lead +919876543210 pushed with brz_secretkey123")
@@ -76,7 +74,7 @@ def test_every_log_line_is_masked_including_arguments_and_tracebacks(
         assert "abc123" not in line
 
 
-def test_stack_info_is_masked(log_lines: Callable[[], list[dict[str, object]]]) -> None:
+def test_stack_info_is_masked(log_lines: LogLines) -> None:
     def caller(phone: str) -> None:
         logger.warning("here", stack_info=True)
 
