@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from leads.dispatch.limiter import limiter_redis
+from leads.dispatch.reconcile import calls_reconcile_stuck, limiter_reconcile
 from leads.dispatch.services import leads_dispatch_due
 from leads.imports import lead_import_run
 
@@ -18,3 +20,10 @@ def lead_import_run_task(import_id: int) -> None:
 @shared_task(acks_late=True)
 def dispatch_due_leads() -> None:
     leads_dispatch_due()
+
+
+# Beat, every 30 s: stuck placements and the limiter's slots, repaired from PostgreSQL.
+@shared_task(acks_late=True)
+def dispatch_reconcile() -> None:
+    calls_reconcile_stuck()
+    limiter_reconcile(client=limiter_redis())

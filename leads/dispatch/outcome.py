@@ -6,18 +6,23 @@ lead's move, its history and its webhook outbox rows commit together with the ca
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import redis
+from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Call
 from calls.webhooks.events import EventType
 from calls.webhooks.services import webhook_event_emit
+from leads.dispatch.limiter import limiter_redis, limiter_release, merchant_key, template_key
 from leads.dispatch.retry import Verdict, retry_decide
 from leads.dispatch.services import lead_opening
 from leads.models import Lead
 from leads.services import lead_transition
 
+logger = logging.getLogger(__name__)
 Status = Lead.Status
 ACTOR = "retry policy"
 _FINAL = {
@@ -42,6 +47,18 @@ def _event_data(lead: Lead, *, call: Call, reason: str) -> dict[str, Any]:
     }
 
 
+def _release_slot(*, call_id: int, merchant_id: int, template_id: int) -> None:
+    try:
+        limiter_release(
+            call_id=call_id,
+            keys=[merchant_key(merchant_id), template_key(template_id)],
+            client=limiter_redis(),
+        )
+    except redis.RedisError:
+        # The lease expires on its own and the reconciler drops ended calls' slots.
+        logger.warning("call %s: limiter slot not released (Redis unavailable)", call_id)
+
+
 def lead_attempt_ended(*, call_id: int) -> None:
     """Settle the lead of an ended call; a call without a lead, or a repeat, changes nothing."""
     call = Call.objects.get(pk=call_id)
@@ -62,6 +79,11 @@ def lead_attempt_ended(*, call_id: int) -> None:
         "outcome_fields": call.outcome_fields,
     }
     active = [Status.DIALING, Status.IN_CALL]
+    transaction.on_commit(
+        lambda: _release_slot(
+            call_id=call.pk, merchant_id=lead.merchant_id, template_id=lead.template_id
+        )
+    )
     if decision.verdict is Verdict.RETRY:
         assert decision.retry_at is not None
         # Outside the window the retry waits for its next opening; it is never dropped.

@@ -7,12 +7,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from calls.services import call_create
 from config.exceptions import ApplicationError
+from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
 from leads.dispatch.windows import lead_zone, next_opening
 from leads.models import Lead
 from leads.services import lead_transition
@@ -110,7 +112,13 @@ def _dial(lead: Lead, *, execution: dict[str, Any]) -> int:
     return call.pk
 
 
-def _dispatch_one(lead: Lead, *, now: dt.datetime, report: DispatchReport) -> None:
+class _NoSlotError(Exception):
+    """Every slot the call needs is taken."""
+
+
+def _dispatch_one(
+    lead: Lead, *, now: dt.datetime, report: DispatchReport, client: redis.Redis
+) -> None:
     opening = lead_opening(lead=lead, at=now)
     if opening is None:
         _fail(lead, disposition="failed", reason="the template's calling windows never open")
@@ -120,9 +128,24 @@ def _dispatch_one(lead: Lead, *, now: dt.datetime, report: DispatchReport) -> No
         _reschedule(lead, at=opening, reason=f"outside calling window until {opening.isoformat()}")
         report.rescheduled += 1
         return
+    execution = _execution(lead)
     try:
         with transaction.atomic():
-            report.dialled.append(_dial(lead, execution=_execution(lead)))
+            call_id = _dial(lead, execution=execution)
+            slots = call_slots(
+                merchant_id=lead.merchant_id,
+                template_id=lead.template_id,
+                template_cap=execution.get("concurrency_cap"),
+            )
+            if not limiter_acquire(call_id=call_id, slots=slots, client=client):
+                raise _NoSlotError
+            report.dialled.append(call_id)
+    except (_NoSlotError, redis.RedisError) as error:
+        # The savepoint undid the dial and the Call; the lead waits for a slot.
+        why = "limiter unavailable" if isinstance(error, redis.RedisError) else "at concurrency cap"
+        retry_at = now + dt.timedelta(seconds=settings.BREEZE_LIMITER_RETRY_SECONDS)
+        _reschedule(lead, at=retry_at, reason=why)
+        report.rescheduled += 1
     except ApplicationError as error:
         # The pinned version refuses this call (mode no longer allowed, payload invalid):
         # retrying cannot change a published version, so the lead fails with the reason.
@@ -140,8 +163,9 @@ def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
     with transaction.atomic():
         leads = leads_claim_due(now=now, limit=limit or settings.BREEZE_DISPATCH_BATCH)
         report.claimed = len(leads)
+        client = limiter_redis()
         for lead in leads:
-            _dispatch_one(lead, now=now, report=report)
+            _dispatch_one(lead, now=now, report=report, client=client)
         call_place_enqueue(call_ids=report.dialled)
     return report
 

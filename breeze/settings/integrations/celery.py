@@ -40,6 +40,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"queue": "dispatch", "expires": 5},
     },
+    "lead-dispatch-reconcile": {
+        "task": "leads.tasks.dispatch_reconcile",
+        "schedule": 30.0,
+        "options": {"queue": "dispatch", "expires": 60},
+    },
 }
 # Task modules outside an app's tasks.py, which autodiscovery would not import.
 CELERY_IMPORTS = ["calls.webhooks.tasks"]

@@ -27,3 +27,5 @@ BREEZE_SIMULATOR_PERSONA = env_str("BREEZE_SIMULATOR_PERSONA", "cod-confirm")
 BREEZE_MERCHANT_CONCURRENCY = env_int("BREEZE_MERCHANT_CONCURRENCY", default=50)
 BREEZE_LIMITER_LEASE_SECONDS = env_int("BREEZE_LIMITER_LEASE_SECONDS", default=1800)
 BREEZE_LIMITER_RETRY_SECONDS = env_int("BREEZE_LIMITER_RETRY_SECONDS", default=5)
+# A lead's call still queued or dialing after this long is repaired by the reconciler.
+BREEZE_DIAL_TIMEOUT_SECONDS = env_int("BREEZE_DIAL_TIMEOUT_SECONDS", default=120)

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
+from django.conf import LazySettings
 from django.utils import timezone
 
 from calls.models import Call
+from leads.dispatch.limiter import PREFIX, limiter_redis
 from leads.models import Lead
 from telephony import services as telephony_services
 from templates_app.models import Template
@@ -30,6 +33,20 @@ ALWAYS: dict[str, Any] = {
     "telephony_provider": "simulator",
     "execution_modes": ["TELEPHONY", "TELEPHONY_TEST", "DAILY", "DAILY_TEST"],
 }
+
+
+@pytest.fixture(autouse=True)
+def limiter(settings: LazySettings) -> Iterator[redis.Redis]:
+    """This test's Redis with no limiter slots left over from another test."""
+    client = limiter_redis()
+
+    def clear() -> None:
+        for key in client.scan_iter(match=f"{PREFIX}*"):
+            client.delete(key)
+
+    clear()
+    yield client
+    clear()
 
 
 class Dials:

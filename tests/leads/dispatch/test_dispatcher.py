@@ -145,7 +145,10 @@ def test_dispatch_now_kicks_the_dispatcher_which_dials_at_once(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_dispatchers_never_claim_the_same_lead(make_lead: MakeLead, dials: Dials) -> None:
+def test_parallel_dispatchers_never_claim_the_same_lead(
+    make_lead: MakeLead, dials: Dials, settings: LazySettings
+) -> None:
+    settings.BREEZE_MERCHANT_CONCURRENCY = 1000
     leads = [make_lead() for _ in range(240)]
 
     def dispatcher(_: int) -> list[int]:
