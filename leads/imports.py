@@ -27,7 +27,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.exceptions import LeadRequestTooLargeError, LeadValidationError
-from leads.models import Lead, LeadImport, LeadImportError, LeadTransition
+from leads.inserts import copy_insert
+from leads.models import Lead, LeadImport, LeadImportError
 from leads.services import (
     actor_label,
     dispatch_kick,
@@ -242,10 +243,10 @@ def _chunk_commit(lead_import: LeadImport, chunk: _Chunk) -> bool:
         )
         if done != chunk.first_row - 2:
             return False
-        Lead.objects.bulk_create(chunk.leads, batch_size=1000)
-        LeadTransition.objects.bulk_create(
+        copy_insert(chunk.leads, assign_ids=True)
+        copy_insert(
             lead_creation_history(chunk.leads, reason=f"CSV import {lead_import.pk}"),
-            batch_size=2000,
+            assign_ids=False,
         )
         LeadImportError.objects.bulk_create(chunk.errors, batch_size=2000)
         failed_rows = len({error.row for error in chunk.errors})
