@@ -28,18 +28,22 @@ class RoleAllows(BasePermission):
 class ResourceView(APIView):
     """An API view over one merchant-owned resource.
 
-    `action` names what a mutating method does (a `POST …/revoke` changes a row rather than
-    adding one); safe methods always view.
+    `action`, when a view sets it, names what its mutating methods do (a `POST …/revoke`
+    changes a row rather than adding one); otherwise the method decides. Safe methods always
+    view.
     """
 
     permission_classes = [RoleAllows]
     resource: ClassVar[Resource]
-    action: ClassVar[Action | None] = None
+    # Declared without a default: drf-spectacular reads a view's `action` as a viewset action
+    # name and cannot handle None.
+    action: ClassVar[Action]
 
     def action_for(self, request: Request) -> Action:
         if request.method in SAFE_METHODS:
             return Action.VIEW
-        return self.action or _ACTION_BY_METHOD.get(request.method or "", Action.DELETE)
+        declared: Action | None = getattr(self, "action", None)
+        return declared or _ACTION_BY_METHOD.get(request.method or "", Action.DELETE)
 
     def check_merchant_action(self, request: Request, *, merchant_id: int) -> None:
         """403 when the caller sees the merchant's row but their role there lacks the action."""

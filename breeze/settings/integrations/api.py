@@ -52,7 +52,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Push leads, read templates and calls. Authenticate with `Authorization: Bearer` and "
         "a merchant API key (`brz_…`) or a person's JWT from `POST /api/v1/auth/token`. "
-        "Errors: `{\"error\": {\"type\", \"message\", \"fields\"?}}`."
+        'Errors: `{"error": {"type", "message", "fields"?}}`.'
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
