@@ -10,12 +10,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from calls.metrics.collector import PlatformCollector
+from calls.metrics.collector import call_metrics
+from config.metrics import CachedCollector
+from leads.metrics.collector import dispatch_metrics
 
-# Only the platform's own collector: this process's Python internals would describe one
+# Only the platform's own metrics: this process's Python internals would describe one
 # replica of many, and mislead.
 registry = CollectorRegistry(auto_describe=False)
-registry.register(PlatformCollector())
+registry.register(CachedCollector([call_metrics, dispatch_metrics]))
 
 
 @require_GET

@@ -1,26 +1,18 @@
-"""Turns the platform's state into Prometheus metric families, cached for a few seconds.
+"""The calls, voice pool, webhook and turn latency metrics, read from PostgreSQL and Redis.
 
-Daphne, Celery and every call worker are separate processes, so counters kept in memory
-by any one of them would show only its share. Everything here is therefore read at scrape
-time from where it is already recorded for every process: calls, turns and webhook rows in
-PostgreSQL, and the warm-worker registry in Redis. A short cache bounds the cost when
-several scrapers (or replicas) ask at once.
+Read at scrape time (config/metrics.py says why); docs/observability.md lists them.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from django.conf import settings
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.registry import Collector
 
 from calls.metrics import selectors
 from calls.models import Call
@@ -43,7 +35,7 @@ def _histogram(
     return family
 
 
-def platform_metrics() -> list[Metric]:
+def call_metrics() -> list[Metric]:
     calls = GaugeMetricFamily(
         "breeze_calls", "Calls by status and disposition.", labels=["status", "disposition"]
     )
@@ -103,19 +95,3 @@ def platform_metrics() -> list[Metric]:
             latency.stages,
         ),
     ]
-
-
-class PlatformCollector(Collector):
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._expires = 0.0
-        self._metrics: list[Metric] = []
-
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            now = time.monotonic()
-            if now >= self._expires:
-                self._metrics = platform_metrics()
-                self._expires = now + settings.METRICS_CACHE_SECONDS
-            metrics = self._metrics
-        yield from metrics

@@ -10,12 +10,13 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from calls.metrics.collector import PlatformCollector
+from calls.metrics.collector import call_metrics
 from calls.models import Call
 from calls.services import call_create, call_end, call_mark_in_progress, call_record_turn
 from calls.voice import pool
 from calls.webhooks.models import WebhookAttempt, WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
+from config.metrics import CachedCollector
 from templates_app.models import TemplateVersion
 from tests.calls.conftest import ORDER_PAYLOAD
 from tests.conftest import Tenants
@@ -149,6 +150,10 @@ def test_metrics_describe_calls_pool_webhooks_and_turn_latency(
         (("disposition", ""), ("status", "queued")): 1,
     }
     assert samples[("breeze_calls_active", ())] == 1
+    assert (samples[("breeze_leads_due", ())], samples[("breeze_dispatch_lag_seconds", ())]) == (
+        0,
+        0,
+    )
     assert samples[("breeze_voice_pool_workers", (("state", "idle"),))] == 1
     assert samples[("breeze_voice_pool_workers", (("state", "busy"),))] == 1
     assert samples[("breeze_voice_pool_workers", (("state", "claimed"),))] == 0
@@ -191,7 +196,7 @@ def test_scrapes_within_the_cache_time_reuse_one_reading(
     published: TemplateVersion, settings: LazySettings, clean_registry: redis.Redis
 ) -> None:
     settings.METRICS_CACHE_SECONDS = 60
-    collector = PlatformCollector()
+    collector = CachedCollector([call_metrics])
 
     def active_calls() -> float:
         (family,) = (f for f in collector.collect() if f.name == "breeze_calls_active")
@@ -203,7 +208,9 @@ def test_scrapes_within_the_cache_time_reuse_one_reading(
     assert call_mark_in_progress(call_id=_new_call(published).pk, worker_id="w-2")
     assert (first, active_calls()) == (1, 1)
     assert [
-        f.samples[0].value for f in PlatformCollector().collect() if f.name == "breeze_calls_active"
+        f.samples[0].value
+        for f in CachedCollector([call_metrics]).collect()
+        if f.name == "breeze_calls_active"
     ] == [2]
 
 
