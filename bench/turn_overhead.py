@@ -65,7 +65,9 @@ def _setup() -> None:
     django.setup()
 
 
-def fixed_delay_config(definition: dict[str, Any]) -> dict[str, Any]:
+def fixed_delay_config(
+    definition: dict[str, Any], *, bot_audio_ms: int = BOT_AUDIO_MS
+) -> dict[str, Any]:
     """The template's call config with fixed-delay speech providers and a short VAD stop."""
     return {
         "stt": {"provider": "fixed_delay", "options": {"delay_ms": STT_MS, "text": "hmm"}},
@@ -75,7 +77,7 @@ def fixed_delay_config(definition: dict[str, Any]) -> dict[str, Any]:
         },
         "tts": {
             "provider": "fixed_delay",
-            "options": {"delay_ms": TTS_MS, "audio_ms": BOT_AUDIO_MS},
+            "options": {"delay_ms": TTS_MS, "audio_ms": bot_audio_ms},
         },
         "vad": {**definition["vad"], "stop_secs": STOP_SECS},
         **{key: definition[key] for key in ("interruption", "user_idle") if key in definition},
@@ -94,6 +96,11 @@ def media_message(ulaw: bytes) -> str:
 
 def speech_frames(text: str) -> list[str]:
     """The customer's line as Twilio media messages, with no silence before or after it."""
+    return [media_message(frame) for frame in speech_payloads(text)]
+
+
+def speech_payloads(text: str) -> list[bytes]:
+    """The customer's line as 20 ms μ-law frames, with no silence before or after it."""
     import numpy as np
 
     from telephony.providers.simulator.audio import FRAME_SAMPLES, pcm_to_ulaw, synthesize
@@ -104,7 +111,7 @@ def speech_frames(text: str) -> list[str]:
     loud = np.flatnonzero(np.abs(samples) > np.abs(samples).max() / 100)
     ulaw = pcm_to_ulaw(samples[loud[0] : loud[-1] + 1].tobytes())
     ulaw += b"\xff" * (-len(ulaw) % FRAME_SAMPLES)
-    return [media_message(ulaw[i : i + FRAME_SAMPLES]) for i in range(0, len(ulaw), FRAME_SAMPLES)]
+    return [ulaw[i : i + FRAME_SAMPLES] for i in range(0, len(ulaw), FRAME_SAMPLES)]
 
 
 @dataclass
