@@ -177,3 +177,35 @@ class LeadImportError(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row} {self.field}: {self.reason}"
+
+
+class DoNotCall(TimeStampedModel):
+    """A number never to call: for one merchant, or for every merchant when `merchant` is empty."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="do_not_call"
+    )
+    phone = models.CharField(max_length=20, help_text="E.164, for example +919812345678.")
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["phone"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "phone"],
+                condition=Q(merchant__isnull=False),
+                name="dnc_unique_merchant_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(merchant__isnull=True),
+                name="dnc_unique_platform_phone",
+            ),
+        ]
+        indexes = [
+            # Checked by number at push and at dial, for the merchant and platform-wide at once.
+            models.Index(fields=["phone"], name="dnc_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} (do not call)"

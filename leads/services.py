@@ -261,11 +261,16 @@ def dispatch_kick(*, leads: Iterable[Lead]) -> None:
     """Ask the dispatcher to look for due leads now, once this transaction commits.
 
     The one place pushes and dispatch-now reach the dispatcher; beat catches leads that
-    come due later.
+    come due later. Leads to numbers on a do-not-call list end `failed`/`blocked` here, at
+    push, rather than waiting for the dispatcher's own check at dial.
     """
-    # Imported here: the task module builds on these services.
+    # Imported here: both modules build on these services.
+    from leads.dispatch.dnc import leads_block_listed
     from leads.tasks import dispatch_due_leads
 
+    leads = list(leads)
+    blocked = leads_block_listed(leads=leads, actor="do-not-call list")
+    leads = [lead for lead in leads if lead.pk not in blocked]
     if not settings.BREEZE_DISPATCH_KICK:
         return
     now = timezone.now()

@@ -7,7 +7,6 @@ lead's move, its history and its webhook outbox rows commit together with the ca
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import redis
 from django.db import transaction
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from calls.models import Call
 from calls.webhooks.events import EventType
-from calls.webhooks.services import webhook_event_emit
+from leads.dispatch.events import lead_event_emit
 from leads.dispatch.limiter import limiter_redis, limiter_release, merchant_key, template_key
 from leads.dispatch.retry import Verdict, retry_decide
 from leads.dispatch.services import lead_opening
@@ -31,20 +30,6 @@ _FINAL = {
     Verdict.FAIL: (Status.FAILED, EventType.LEAD_FAILED),
     Verdict.CANCEL: (Status.CANCELLED, None),
 }
-
-
-def _event_data(lead: Lead, *, call: Call, reason: str) -> dict[str, Any]:
-    return {
-        "lead_id": lead.pk,
-        "status": lead.status,
-        "attempts": lead.attempts,
-        "last_disposition": lead.last_disposition,
-        "last_call_id": call.pk,
-        "outcome": lead.outcome,
-        "outcome_fields": lead.outcome_fields,
-        "idempotency_key": lead.idempotency_key,
-        "reason": reason,
-    }
 
 
 def _release_slot(*, call_id: int, merchant_id: int, template_id: int) -> None:
@@ -109,10 +94,6 @@ def lead_attempt_ended(*, call_id: int) -> None:
         **common,
     )
     if moved and event_type is not None:
-        lead.refresh_from_db()
-        webhook_event_emit(
-            merchant_id=lead.merchant_id,
-            event_type=event_type,
-            data=_event_data(lead, call=call, reason=decision.reason),
-            lead_webhook_url=lead.webhook_url,
+        lead_event_emit(
+            lead_id=lead.pk, event_type=event_type, reason=decision.reason, last_call_id=call.pk
         )

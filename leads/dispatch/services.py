@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from calls.services import call_create
 from config.exceptions import ApplicationError
+from leads.dispatch.dnc import dnc_listed, lead_block
 from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
 from leads.dispatch.windows import lead_zone, next_opening
 from leads.models import Lead
@@ -117,8 +118,13 @@ class _NoSlotError(Exception):
 
 
 def _dispatch_one(
-    lead: Lead, *, now: dt.datetime, report: DispatchReport, client: redis.Redis
+    lead: Lead, *, now: dt.datetime, report: DispatchReport, client: redis.Redis, blocked: set[int]
 ) -> None:
+    if lead.pk in blocked:
+        # Listed after the push: checked again here, at the last moment before a dial.
+        lead_block(lead_id=lead.pk, actor=ACTOR)
+        report.failed += 1
+        return
     opening = lead_opening(lead=lead, at=now)
     if opening is None:
         _fail(lead, disposition="failed", reason="the template's calling windows never open")
@@ -164,8 +170,9 @@ def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
         leads = leads_claim_due(now=now, limit=limit or settings.BREEZE_DISPATCH_BATCH)
         report.claimed = len(leads)
         client = limiter_redis()
+        blocked = dnc_listed(leads=leads)
         for lead in leads:
-            _dispatch_one(lead, now=now, report=report, client=client)
+            _dispatch_one(lead, now=now, report=report, client=client, blocked=blocked)
         call_place_enqueue(call_ids=report.dialled)
     return report
 
