@@ -68,3 +68,22 @@ def plivo_answer(request: HttpRequest, call_id: int) -> HttpResponse:
     if call.status == Call.Status.ENDED or call.provider_call_id != call_uuid:
         return _xml(plivo_xml_hang_up())
     return _xml(plivo_xml_stream(call=call))
+
+
+@csrf_exempt
+@require_POST
+def plivo_transfer_xml(request: HttpRequest, call_id: int) -> HttpResponse:
+    """The XML a transferred call's leg runs: dial the number Breeze put in the signed URL."""
+    found = callback_call_verified(
+        request=request, provider="plivo", call_id=call_id, valid=plivo_signature_valid
+    )
+    if not isinstance(found, Call):
+        return found or _xml(plivo_xml_hang_up())
+    number = request.GET.get("to", "")
+    if not number:
+        return HttpResponse(status=400)
+    dial = plivoxml.DialElement()
+    dial.add(plivoxml.NumberElement(number))
+    response = plivoxml.ResponseElement()
+    response.add(dial)
+    return _xml(str(response.to_string(False)))

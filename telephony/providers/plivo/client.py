@@ -119,3 +119,26 @@ def plivo_fetch_status(*, call: Call) -> str | None:
         _raise_if_transient(error, transport)
         return None
     return str(live.call_status)
+
+
+def plivo_transfer(*, call: Call, number: str) -> bool:
+    """Cold transfer: Plivo fetches new XML for the customer's leg (a `<Dial>` to `number`).
+
+    The number rides in the transfer URL's query, which the V3 signature covers. False if
+    Plivo no longer has the call live.
+    """
+    secrets = provider_secrets(call=call)
+    if secrets is None or not call.provider_call_id:
+        return False
+    client, transport = plivo_client(secrets=secrets)
+    xml_url = callback_url(provider="plivo", call_id=call.pk, kind="transfer", to=number)
+    try:
+        client.calls.transfer(
+            call.provider_call_id, legs="aleg", aleg_url=xml_url, aleg_method="POST"
+        )
+    except ResourceNotFoundError:
+        return False
+    except PlivoRestError as error:
+        _raise_if_transient(error, transport)
+        return False
+    return True

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from telephony.providers.plivo.answer import plivo_answer
+from telephony.providers.plivo.answer import plivo_answer, plivo_transfer_xml
 from telephony.providers.plivo.callbacks import plivo_status
 
 urlpatterns = [
     path("<int:call_id>/answer/", plivo_answer, name="plivo-answer"),
     path("<int:call_id>/status/", plivo_status, name="plivo-status"),
+    path("<int:call_id>/transfer/", plivo_transfer_xml, name="plivo-transfer"),
 ]

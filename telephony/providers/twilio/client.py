@@ -6,6 +6,7 @@ from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from calls.models import Call
 from telephony.events import call_provider_id_record
@@ -97,3 +98,21 @@ def twilio_fetch_status(*, call: Call) -> str | None:
         _raise_if_transient(error)
         return None
     return str(fetched.status)
+
+
+def twilio_transfer(*, call: Call, number: str) -> bool:
+    """Cold transfer: replace the call's TwiML with a `<Dial>`; the media stream then stops.
+
+    False if Twilio no longer has the call live.
+    """
+    secrets = provider_secrets(call=call)
+    if secrets is None or not call.provider_call_id:
+        return False
+    dial = VoiceResponse()
+    dial.dial(number)
+    try:
+        twilio_client(secrets=secrets).calls(call.provider_call_id).update(twiml=str(dial))
+    except TwilioRestException as error:
+        _raise_if_transient(error)
+        return False
+    return True
