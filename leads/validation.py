@@ -46,6 +46,8 @@ LEAD_FIELDS = frozenset(
     }
 )
 _is_http_url = URLValidator(schemes=["http", "https"])
+# Looked up once per lead: the enum's `.values` builds a new list on every access.
+EXECUTION_MODES = frozenset(Lead.ExecutionMode.values)
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def _payload(value: Any, rules: LeadRules, errors: Errors) -> dict[str, Any]:
 
 
 def execution_mode_problems(value: Any, *, rules: LeadRules) -> list[Problem]:
-    if value not in Lead.ExecutionMode.values:
+    if value not in EXECUTION_MODES:
         modes = ", ".join(Lead.ExecutionMode.values)
         return [Problem("invalid_choice", f"Choose one of {modes}.")]
     if value not in rules.allowed_modes:
@@ -169,7 +171,7 @@ def _execution_mode(value: Any, rules: LeadRules, errors: Errors) -> str:
     problems = execution_mode_problems(value, rules=rules)
     if problems:
         errors["execution_mode"] = problems
-    return str(value) if value in Lead.ExecutionMode.values else ""
+    return str(value) if value in EXECUTION_MODES else ""
 
 
 def _time_zone(value: Any, errors: Errors) -> str:
