@@ -1,0 +1,127 @@
+"""A real Celery dispatch worker killed with SIGKILL mid-dispatch: no lead lost, none dialled twice."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from breeze.celery import app as celery_app
+from calls.models import Call
+from leads.models import Lead, LeadTransition
+from leads.tasks import dispatch_due_leads
+from templates_app.models import Template
+from tests.demo_payloads import DEMO_PAYLOADS
+from tests.processes import BIN, running, subprocess_env, wait_for
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+LEADS = 1500
+WORKER = [
+    str(BIN / "celery"),
+    "-A",
+    "breeze",
+    "worker",
+    "--pool",
+    "solo",
+    "--queues",
+    "dispatch",
+    "--without-mingle",
+    "--without-gossip",
+    "--loglevel",
+    "INFO",
+]
+
+
+@pytest.fixture
+def celery_not_eager() -> Iterator[None]:
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+def _placements(client: redis.Redis) -> Counter[int]:
+    """Call ids waiting in the telephony queue (no worker consumes it in this test)."""
+    counts: Counter[int] = Counter()
+    for raw in cast("list[bytes]", client.lrange("telephony", 0, -1)):
+        message = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        counts[args[0]] += 1
+    return counts
+
+
+@pytest.mark.usefixtures("celery_not_eager")
+def test_a_dispatch_worker_killed_mid_batch_loses_no_lead_and_dials_none_twice(
+    dispatch_template: Template, limiter: redis.Redis, tmp_path: Path
+) -> None:
+    now = timezone.now()
+    version = dispatch_template.versions.get()
+    Lead.objects.bulk_create(
+        Lead(
+            merchant_id=dispatch_template.merchant_id,
+            template=dispatch_template,
+            template_version=version,
+            phone="+919812345678",
+            payload=dict(DEMO_PAYLOADS["order-confirmation"]),
+            next_attempt_at=now,
+        )
+        for _ in range(LEADS)
+    )
+    limiter.delete("telephony")
+    # Local settings: a worker that enqueues placements rather than running them eagerly.
+    env = subprocess_env(
+        DJANGO_SETTINGS_MODULE="breeze.settings.local",
+        REDIS_URL=settings.REDIS_URL,
+        BREEZE_DISPATCH_BATCH="10",
+        BREEZE_MERCHANT_CONCURRENCY="100000",
+    )
+
+    with running(WORKER, env=env, log=tmp_path / "first.log") as first:
+        dispatch_due_leads.delay()
+        wait_for(
+            lambda: True if Call.objects.count() >= 100 else None,
+            timeout=60,
+            what="the first worker to dial some leads",
+            log=tmp_path / "first.log",
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+    at_kill = Call.objects.count()
+    assert 100 <= at_kill < LEADS, "the worker was not killed mid-dispatch"
+    # The killed transaction left nothing half done: every dialing lead has its call.
+    dialing = Lead.objects.filter(status=Lead.Status.DIALING)
+    assert dialing.count() == at_kill == Call.objects.filter(lead__in=dialing).count()
+
+    def beat() -> bool | None:
+        """What beat does every second: a dispatch run whenever none is waiting."""
+        if Call.objects.count() == LEADS:
+            return True
+        if limiter.llen("dispatch") == 0:
+            dispatch_due_leads.delay()
+        return None
+
+    with running(WORKER, env=env, log=tmp_path / "second.log"):
+        wait_for(
+            beat,
+            timeout=120,
+            what="the second worker to dispatch the rest",
+            log=tmp_path / "second.log",
+        )
+
+    assert set(Lead.objects.values_list("status", "attempts")) == {(Lead.Status.DIALING, 1)}
+    assert set(Counter(Call.objects.values_list("lead_id", flat=True)).values()) == {1}
+    claims = LeadTransition.objects.filter(to_status=Lead.Status.DIALING)
+    assert set(Counter(claims.values_list("lead_id", flat=True)).values()) == {1}
+    assert claims.count() == LEADS
+    placements = _placements(limiter)
+    assert set(placements) == set(Call.objects.values_list("pk", flat=True))
+    assert set(placements.values()) == {1}
