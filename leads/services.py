@@ -301,6 +301,12 @@ def _bulk_clean(*, user: AnyUser, items: Sequence[Any]) -> list[_BulkItem]:
         if not isinstance(item, dict):
             problems[f"leads.{index}"] = [Problem("invalid", "Each lead is a JSON object.")]
             continue
+        try:
+            # Before the template lookup: a NUL in a slug cannot even be queried.
+            reject_nul(item)
+        except LeadValidationError as error:
+            problems.update(_prefixed(f"leads.{index}", error.problems))
+            continue
         ref = (str(item.get("template")), str(item.get("merchant", "")))
         if ref not in rules_by_ref:
             try:

@@ -137,3 +137,14 @@ def test_a_viewer_may_not_bulk_push(
 
     assert response.status_code == 403
     assert not Lead.objects.exists()
+
+
+def test_a_nul_character_is_refused_before_the_template_is_looked_up(
+    operator_api: APIClient,
+) -> None:
+    leads = [push_body(), push_body(template="order\u0000confirmation")]
+
+    response = operator_api.post("/api/v1/leads/bulk", {"leads": leads}, format="json")
+
+    assert response.status_code == 400
+    assert error_fields(response) == [("leads.1.template", "null_character")]
