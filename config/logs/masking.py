@@ -27,7 +27,7 @@ _SECRETS: list[tuple[re.Pattern[str], str]] = [
     # token=, access_token=, api_key=, secret=, password= in query strings and key=value text.
     (
         re.compile(
-            r"(?i)([\w-]*(?:token|api_?key|secret|password|signature))"
+            r"(?i)((?<![\w-])[\w-]*?(?:token|api_?key|secret|password|signature))"
             r"(=|['\"]?\s*:\s*['\"]?)[^\s&;'\",}]+"
         ),
         r"\1\2" + MASK,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -82,3 +83,12 @@ def test_stack_info_is_masked(log_lines: LogLines) -> None:
     (line,) = log_lines()
     assert str(line["stack"]).startswith("Stack (most recent call last):")
     assert 'logger.warning("here", stack_info=True)' in str(line["stack"])
+
+
+def test_long_lines_are_masked_in_linear_time() -> None:
+    # 200 KB of base64-like text once took minutes (a backtracking key pattern).
+    blob = "A1b2C3d4" * 25_000
+    started = time.perf_counter()
+    masked = mask(f"frame {blob} for token={blob}")
+    assert masked == f"frame {blob} for token=***"
+    assert time.perf_counter() - started < 2.0
