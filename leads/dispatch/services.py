@@ -14,12 +14,14 @@ from django.utils import timezone
 
 from calls.services import call_create
 from config.exceptions import ApplicationError
+from config.models import Merchant
 from leads.dispatch.dnc import dnc_listed, lead_block
 from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
 from leads.dispatch.windows import lead_zone, next_opening
 from leads.models import Lead
 from leads.services import lead_transition
 from telephony.services import call_place_enqueue
+from templates_app.models import TemplateVersion
 
 logger = logging.getLogger(__name__)
 Status = Lead.Status
@@ -41,12 +43,19 @@ def leads_claim_due(*, now: dt.datetime, limit: int) -> list[Lead]:
     SKIP LOCKED makes a second dispatcher take the next leads instead of waiting for these;
     the partial index `lead_due_idx` (status='scheduled') serves the filter and the order.
     """
-    return list(
-        Lead.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("merchant", "template_version")
+    leads = list(
+        Lead.objects.select_for_update(skip_locked=True)
         .filter(status=Status.SCHEDULED, next_attempt_at__lte=now)
         .order_by("next_attempt_at")[:limit]
     )
+    # A batch shares a handful of versions and merchants: one query each, not a join that
+    # would repeat every version's definition JSON on each of 500 rows.
+    versions = TemplateVersion.objects.in_bulk({lead.template_version_id for lead in leads})
+    merchants = Merchant.objects.in_bulk({lead.merchant_id for lead in leads})
+    for lead in leads:
+        lead.template_version = versions[lead.template_version_id]
+        lead.merchant = merchants[lead.merchant_id]
+    return leads
 
 
 def _execution(lead: Lead) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def test_claims_the_oldest_due_first_up_to_the_batch_size(make_lead: MakeLead) -
 def test_the_claim_uses_the_partial_due_index(make_lead: MakeLead) -> None:
     make_lead()
     query = (
-        Lead.objects.select_for_update(skip_locked=True, of=("self",))
+        Lead.objects.select_for_update(skip_locked=True)
         .filter(status=Status.SCHEDULED, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")[:500]
     )
