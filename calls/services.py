@@ -20,8 +20,9 @@ from templates_app.exceptions import TemplateValidationError
 from templates_app.models import TemplateVersion
 
 Status = Call.Status
-# The one leads service calls tell when an attempt ends (ARCHITECTURE.md, dependency direction).
-LEAD_ATTEMPT_ENDED = "leads.dispatch.outcome.lead_attempt_ended"
+# The one leads service calls tell when an attempt is answered or ends (ARCHITECTURE.md,
+# dependency direction): by name, because leads builds on calls and calls cannot import it.
+LEAD_ATTEMPT_CHANGED = "leads.dispatch.outcome.lead_attempt_changed"
 
 
 def call_create(
@@ -82,6 +83,7 @@ def call_mark_in_progress(*, call_id: int, worker_id: str) -> bool:
         )
         if advanced:
             call_event_emit(call_id=call_id, event_type=EventType.CALL_STARTED)
+            import_string(LEAD_ATTEMPT_CHANGED)(call_id=call_id)
     return advanced
 
 
@@ -97,9 +99,8 @@ def call_end(*, call_id: int, disposition: str, end_reason: str) -> bool:
         )
         if ended:
             call_event_emit(call_id=call_id, event_type=EventType.CALL_COMPLETED)
-            # By name: leads builds on calls, so calls cannot import it. The lead is completed
-            # or rescheduled in this transaction, with its events, or not at all.
-            import_string(LEAD_ATTEMPT_ENDED)(call_id=call_id)
+            # The lead is completed or rescheduled in this transaction, with its events.
+            import_string(LEAD_ATTEMPT_CHANGED)(call_id=call_id)
     return ended
 
 

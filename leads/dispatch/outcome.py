@@ -1,7 +1,8 @@
 """An attempt ended: complete the lead, retry it by its template's policy, or give up.
 
-Calls reaches this by name from `call_end`, inside the transaction that ends the call, so the
-lead's move, its history and its webhook outbox rows commit together with the call's end.
+Calls reaches this by name from `call_mark_in_progress` and `call_end`, inside the transaction
+that changes the call, so the lead's move, its history and its webhook outbox rows commit
+together with the call's change.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from leads.services import lead_transition
 logger = logging.getLogger(__name__)
 Status = Lead.Status
 ACTOR = "retry policy"
+ACTOR_CALL = "call"
 _FINAL = {
     Verdict.COMPLETE: (Status.COMPLETED, EventType.LEAD_COMPLETED),
     Verdict.EXHAUSTED: (Status.EXHAUSTED, EventType.LEAD_EXHAUSTED),
@@ -44,11 +46,29 @@ def _release_slot(*, call_id: int, merchant_id: int, template_id: int) -> None:
         logger.warning("call %s: limiter slot not released (Redis unavailable)", call_id)
 
 
-def lead_attempt_ended(*, call_id: int) -> None:
-    """Settle the lead of an ended call; a call without a lead, or a repeat, changes nothing."""
+def lead_attempt_changed(*, call_id: int) -> None:
+    """Follow a lead's call: answered → the lead is `in_call`; ended → settle the lead.
+
+    A call without a lead, or a repeated report, changes nothing.
+    """
     call = Call.objects.get(pk=call_id)
     if call.lead_id is None:
         return
+    if call.status == Call.Status.IN_PROGRESS:
+        lead_transition(
+            lead_id=call.lead_id,
+            from_statuses=[Status.DIALING],
+            to_status=Status.IN_CALL,
+            actor=ACTOR_CALL,
+            reason=f"call {call.pk} answered",
+        )
+        return
+    if call.status == Call.Status.ENDED:
+        _lead_settle(call)
+
+
+def _lead_settle(call: Call) -> None:
+    assert call.lead_id is not None
     lead = Lead.objects.select_related("merchant", "template_version").get(pk=call.lead_id)
     now = timezone.now()
     decision = retry_decide(

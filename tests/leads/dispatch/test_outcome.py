@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from calls.models import Call
-from calls.services import call_end, call_update_outcome
+from calls.services import call_end, call_mark_in_progress, call_update_outcome
 from calls.webhooks.events import event_validation_errors
 from calls.webhooks.models import WebhookDelivery
 from leads.dispatch.retry import Decision, Verdict, retry_decide
@@ -77,6 +77,27 @@ def test_an_answered_call_completes_the_lead_with_its_outcome_and_event(
         "retry policy",
         "call answered",
     )
+
+
+def test_an_answered_call_puts_the_lead_in_call_until_it_ends(
+    make_lead: MakeLead, dials: Dials
+) -> None:
+    lead, call_id = dialled(make_lead)
+
+    assert call_mark_in_progress(call_id=call_id, worker_id="w1")
+    lead.refresh_from_db()
+    assert lead.status == Status.IN_CALL
+    call_end(call_id=call_id, disposition=Disposition.ANSWERED, end_reason="bot_ended")
+
+    assert list(
+        LeadTransition.objects.filter(lead=lead).values_list(
+            "from_status", "to_status", "actor", "reason"
+        )
+    ) == [
+        ("scheduled", "dialing", "dispatcher", "attempt 1"),
+        ("dialing", "in_call", "call", f"call {call_id} answered"),
+        ("in_call", "completed", "retry policy", "call answered"),
+    ]
 
 
 def test_no_answer_reschedules_by_the_disposition_delay_and_is_dialled_again(
