@@ -113,13 +113,13 @@ def latency(template: Any, pushes: int) -> None:
         try:
             time.sleep(6)  # both workers ready
             committed: dict[int, float] = {}
-            for _ in range(pushes):
+            for number in range(pushes):
                 with transaction.atomic():
                     lead = Lead.objects.create(
                         merchant_id=template.merchant_id,
                         template=template,
                         template_version=version,
-                        phone="+919812345678",
+                        phone=f"+91981{number:07d}",
                         payload=dict(DEMO_PAYLOADS["order-confirmation"]),
                         next_attempt_at=timezone.now(),
                     )

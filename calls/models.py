@@ -74,6 +74,10 @@ class Call(TimeStampedModel):
             ),
             # Provider callbacks find their call by the provider's id.
             models.Index(fields=["provider", "provider_call_id"], name="call_provider_id_idx"),
+            # The dispatcher's per-number hourly cap counts a number's recent calls.
+            models.Index(
+                fields=["merchant", "customer_phone", "created_at"], name="call_number_recent_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from config.exceptions import ApplicationError
 from config.models import Merchant
 from leads.dispatch.dnc import dnc_listed, lead_block
 from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
+from leads.dispatch.number_cap import NumberCap
 from leads.dispatch.windows import lead_zone, next_opening
 from leads.models import Lead
 from leads.services import lead_transition
@@ -126,10 +127,19 @@ class _NoSlotError(Exception):
     """Every slot the call needs is taken."""
 
 
-def _dispatch_one(
-    lead: Lead, *, now: dt.datetime, report: DispatchReport, client: redis.Redis, blocked: set[int]
-) -> None:
-    if lead.pk in blocked:
+@dataclass(frozen=True)
+class _Batch:
+    """What a batch looked up once for all its leads."""
+
+    now: dt.datetime
+    client: redis.Redis
+    blocked: set[int]
+    number_cap: NumberCap
+
+
+def _dispatch_one(lead: Lead, *, batch: _Batch, report: DispatchReport) -> None:
+    now = batch.now
+    if lead.pk in batch.blocked:
         # Listed after the push: checked again here, at the last moment before a dial.
         lead_block(lead_id=lead.pk, actor=ACTOR)
         report.failed += 1
@@ -143,6 +153,11 @@ def _dispatch_one(
         _reschedule(lead, at=opening, reason=f"outside calling window until {opening.isoformat()}")
         report.rescheduled += 1
         return
+    wait_until = batch.number_cap.next_allowed(lead)
+    if wait_until is not None:
+        _reschedule(lead, at=wait_until, reason="calls to this number per hour at their cap")
+        report.rescheduled += 1
+        return
     execution = _execution(lead)
     try:
         with transaction.atomic():
@@ -152,9 +167,10 @@ def _dispatch_one(
                 template_id=lead.template_id,
                 template_cap=execution.get("concurrency_cap"),
             )
-            if not limiter_acquire(call_id=call_id, slots=slots, client=client):
+            if not limiter_acquire(call_id=call_id, slots=slots, client=batch.client):
                 raise _NoSlotError
             report.dialled.append(call_id)
+            batch.number_cap.dialled(lead)
     except (_NoSlotError, redis.RedisError) as error:
         # The savepoint undid the dial and the Call; the lead waits for a slot.
         why = "limiter unavailable" if isinstance(error, redis.RedisError) else "at concurrency cap"
@@ -178,10 +194,14 @@ def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
     with transaction.atomic():
         leads = leads_claim_due(now=now, limit=limit or settings.BREEZE_DISPATCH_BATCH)
         report.claimed = len(leads)
-        client = limiter_redis()
-        blocked = dnc_listed(leads=leads)
+        batch = _Batch(
+            now=now,
+            client=limiter_redis(),
+            blocked=dnc_listed(leads=leads),
+            number_cap=NumberCap(leads=leads, now=now),
+        )
         for lead in leads:
-            _dispatch_one(lead, now=now, report=report, client=client, blocked=blocked)
+            _dispatch_one(lead, batch=batch, report=report)
         call_place_enqueue(call_ids=report.dialled)
     return report
 

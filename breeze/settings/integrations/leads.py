@@ -29,3 +29,5 @@ BREEZE_LIMITER_LEASE_SECONDS = env_int("BREEZE_LIMITER_LEASE_SECONDS", default=1
 BREEZE_LIMITER_RETRY_SECONDS = env_int("BREEZE_LIMITER_RETRY_SECONDS", default=5)
 # A lead's call still queued or dialing after this long is repaired by the reconciler.
 BREEZE_DIAL_TIMEOUT_SECONDS = env_int("BREEZE_DIAL_TIMEOUT_SECONDS", default=120)
+# Calls to one number (per merchant) in any hour; more wait for the hour to pass.
+BREEZE_CALLS_PER_NUMBER_PER_HOUR = env_int("BREEZE_CALLS_PER_NUMBER_PER_HOUR", default=3)

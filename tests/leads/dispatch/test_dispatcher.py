@@ -32,7 +32,7 @@ def history(lead: Lead) -> list[tuple[str, str, str, str]]:
 def test_a_due_lead_becomes_dialing_with_its_call_written_and_placed_after_commit(
     make_lead: MakeLead, dials: Dials, django_capture_on_commit_callbacks: Any
 ) -> None:
-    lead = make_lead()
+    lead = make_lead(phone="+919812345678")
 
     with django_capture_on_commit_callbacks() as callbacks:
         report = leads_dispatch_batch()

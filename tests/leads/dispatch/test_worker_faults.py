@@ -69,11 +69,11 @@ def test_a_dispatch_worker_killed_mid_batch_loses_no_lead_and_dials_none_twice(
             merchant_id=dispatch_template.merchant_id,
             template=dispatch_template,
             template_version=version,
-            phone="+919812345678",
+            phone=f"+91981{number:07d}",
             payload=dict(DEMO_PAYLOADS["order-confirmation"]),
             next_attempt_at=now,
         )
-        for _ in range(LEADS)
+        for number in range(LEADS)
     )
     limiter.delete("telephony")
     # Local settings: a worker that enqueues placements rather than running them eagerly.

@@ -1,0 +1,49 @@
+"""At most `BREEZE_CALLS_PER_NUMBER_PER_HOUR` calls to one number per merchant in any hour."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Count, Min
+
+from calls.models import Call
+from leads.models import Lead
+
+HOUR = dt.timedelta(hours=1)
+
+
+class NumberCap:
+    """A batch's view of recent calls per (merchant, number), counting its own dials too.
+
+    Two dispatchers working at once may each dial a number once more than the other saw:
+    the cap is a courtesy limit on how often a customer's phone rings, not a lock.
+    """
+
+    def __init__(self, *, leads: Iterable[Lead], now: dt.datetime) -> None:
+        leads = list(leads)
+        self.now = now
+        self.cap = settings.BREEZE_CALLS_PER_NUMBER_PER_HOUR
+        recent = (
+            Call.objects.filter(
+                merchant_id__in={lead.merchant_id for lead in leads},
+                customer_phone__in={lead.phone for lead in leads},
+                created_at__gte=now - HOUR,
+            )
+            .values_list("merchant_id", "customer_phone")
+            .annotate(count=Count("pk"), first=Min("created_at"))
+        )
+        self.seen: dict[tuple[int, str], list[dt.datetime]] = {
+            (merchant_id, phone): [first] * count for merchant_id, phone, count, first in recent
+        }
+
+    def next_allowed(self, lead: Lead) -> dt.datetime | None:
+        """None if `lead` may be dialled now, else when its number's hour frees a call."""
+        calls = self.seen.get((lead.merchant_id, lead.phone), [])
+        if len(calls) < self.cap:
+            return None
+        return min(calls) + HOUR
+
+    def dialled(self, lead: Lead) -> None:
+        self.seen.setdefault((lead.merchant_id, lead.phone), []).append(self.now)
