@@ -114,9 +114,9 @@ STORAGES = {
 
 from breeze.settings.integrations.api import *  # noqa: E402, F403
 from breeze.settings.integrations.celery import *  # noqa: E402, F403
-from breeze.settings.integrations.leads import *  # noqa: E402, F403
 from breeze.settings.integrations.channels import *  # noqa: E402, F403
-from breeze.settings.integrations.voice import *  # noqa: E402, F403
-from breeze.settings.integrations.telephony import *  # noqa: E402, F403
-from breeze.settings.integrations.webhooks import *  # noqa: E402, F403
+from breeze.settings.integrations.leads import *  # noqa: E402, F403
 from breeze.settings.integrations.observability import *  # noqa: E402, F403
+from breeze.settings.integrations.telephony import *  # noqa: E402, F403
+from breeze.settings.integrations.voice import *  # noqa: E402, F403
+from breeze.settings.integrations.webhooks import *  # noqa: E402, F403
