@@ -156,3 +156,32 @@ def test_stuck_calls_are_re_enqueued_if_never_dialled_and_ended_if_unconfirmed(
     assert Call.objects.get(pk=calls[fresh_lead.pk]).status == Call.Status.QUEUED
     # Run again: nothing left to repair.
     assert calls_reconcile_stuck().ended == []
+
+
+def test_after_a_redis_flush_the_reconciler_restores_the_cap_and_no_lead_is_lost(
+    make_template: Callable[..., Template],
+    make_lead: MakeLead,
+    dials: Dials,
+    limiter: redis.Redis,
+) -> None:
+    template = make_template("flushed", execution={**ALWAYS, "concurrency_cap": 3})
+    for _ in range(3):
+        make_lead(template=template)
+    in_flight = leads_dispatch_batch().dialled
+    assert len(in_flight) == 3
+    limiter.flushdb()  # slots, and any queued placement messages, are gone
+    later = [make_lead(template=template) for _ in range(2)]
+
+    limiter_reconcile(client=limiter)  # beat's next reconcile
+    report = leads_dispatch_batch()
+
+    assert (report.claimed, report.dialled, report.rescheduled) == (2, [], 2)
+    assert limiter_in_use(key=template_key(template.pk), client=limiter) == set(in_flight)
+    # The in-flight calls' lost placements are re-enqueued once they are stale.
+    Call.objects.filter(pk__in=in_flight).update(
+        updated_at=timezone.now() - dt.timedelta(minutes=10)
+    )
+    assert sorted(calls_reconcile_stuck().re_enqueued) == sorted(in_flight)
+    for lead in later:
+        lead.refresh_from_db()
+        assert (lead.status, lead.attempts) == (Status.SCHEDULED, 0)
