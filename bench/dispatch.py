@@ -10,7 +10,9 @@ Run (against a migrated database, with Redis; both are left as they were):
    moment `call_place` marks its call `dialing`, the UPDATE made just before the provider is
    asked (`Call.started_at`). The simulator's media endpoint points at a closed port, so
    the dial itself is refused after that instant and costs nothing.
-2. Claim: `--leads` scheduled leads are written by one INSERT … SELECT generate_series (due
+2. Throughput: `--throughput` due leads, dispatched by two processes running the dispatcher
+   (windows, DNC, per-number cap and limiter applied) up to enqueueing each placement.
+3. Claim: `--leads` scheduled leads are written by one INSERT … SELECT generate_series (due
    times spread over ±1 hour, so about half are due), then ANALYZE; each claim is the
    dispatcher's own `leads_claim_due(limit=500)` in a transaction that is rolled back, so
    every claim faces the same table. Prints the median, p95 and max.
@@ -35,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breeze.settings.local")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ["PUBLIC_BASE_URL"] = "http://127.0.0.1:9"
+# The bench measures dispatch, not the caps: every lead may be dialled.
+os.environ["BREEZE_MERCHANT_CONCURRENCY"] = "10000000"
 SLUG = "bench-dispatch"
 
 
@@ -64,8 +68,8 @@ def setup() -> Any:
     definition["execution"] = {
         **definition["execution"],
         "calling_windows": [],
-        "concurrency_cap": 1000,
     }
+    definition["execution"].pop("concurrency_cap", None)
     template = template_create(merchant=merchant, slug=SLUG, name=SLUG, definition=definition)
     template_version_publish(version=template.versions.get())
     return template
@@ -82,7 +86,7 @@ def _workers(logs: Path) -> list[subprocess.Popen[bytes]]:
         "--loglevel",
         "WARNING",
     ]
-    env = {**os.environ, "BREEZE_MERCHANT_CONCURRENCY": "100000"}
+    env = dict(os.environ)
     # Simulated placements hold a thread while Piper speaks the persona's lines, so the
     # telephony worker gets threads; the dispatcher needs one.
     pools = {"dispatch": ["--pool", "solo"], "telephony": ["--pool", "threads", "-c", "8"]}
@@ -182,6 +186,58 @@ def claims(template: Any, leads: int, runs: int) -> None:
     print(f"claim 500 due of {leads:,}: {_ms(timings)}")
 
 
+def _drain(_: int) -> int:
+    """One dispatch worker: dispatch batches until no lead is due; how many it claimed."""
+    import django
+
+    django.setup()
+    from leads.dispatch.services import leads_dispatch_due
+
+    claimed = 0
+    while (report := leads_dispatch_due()).claimed:
+        claimed += report.claimed
+    return claimed
+
+
+def throughput(template: Any, leads: int) -> None:
+    """Two processes dispatch `leads` due leads to the point of enqueueing their placement."""
+    import multiprocessing
+
+    from django.db import connection
+
+    version = template.versions.get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO leads_lead (
+                merchant_id, template_id, template_version_id, phone, payload, execution_mode,
+                time_zone, idempotency_key, request_fingerprint, webhook_url, is_playground,
+                config_overrides, status, next_attempt_at, attempts, last_disposition, outcome,
+                outcome_fields, created_by, created_at, updated_at
+            )
+            SELECT %s, %s, %s, '+91981' || lpad(n::text, 7, '0'), %s, 'TELEPHONY', '', '', '',
+                   '', false, '{}', 'scheduled', now() - interval '1 minute', 0, '', '', '{}',
+                   'bench', now(), now()
+            FROM generate_series(1, %s) AS n
+            """,
+            [template.merchant_id, template.pk, version.pk, _payload_json(), leads],
+        )
+    connection.close()
+    started = time.monotonic()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        claimed = sum(pool.map(_drain, range(2)))
+    elapsed = time.monotonic() - started
+    print(f"dispatch {claimed:,} due leads with two processes: {claimed / elapsed:,.0f} leads/s")
+
+
+def _payload_json() -> str:
+    import json
+
+    from tests.demo_payloads import DEMO_PAYLOADS
+
+    return json.dumps(DEMO_PAYLOADS["order-confirmation"])
+
+
 def teardown() -> None:
     from django.db import connection
 
@@ -204,6 +260,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--claims", type=int, default=50)
     parser.add_argument("--pushes", type=int, default=100)
+    parser.add_argument("--throughput", type=int, default=10_000)
     options = parser.parse_args()
     import django
 
@@ -212,6 +269,7 @@ def main() -> None:
     template = setup()
     try:
         latency(template, options.pushes)
+        throughput(template, options.throughput)
         claims(template, options.leads, options.claims)
     finally:
         teardown()
