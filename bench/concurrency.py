@@ -1,6 +1,6 @@
 """How many simultaneous simulated calls this machine sustains, and each worker's memory.
 
-Run: .venv/bin/python bench/concurrency.py [--steps 10,20,40,60] [--seconds 20] [--quick]
+Run: .venv/bin/python bench/concurrency.py [--steps 10,20,30,40] [--seconds 20] [--quick]
 
 The real stack runs as separate processes, as in the end-to-end tests: Daphne (the media
 consumer and relay) and the voice pool supervisor with its warm workers; the workers run the
@@ -281,6 +281,7 @@ class Sampler:
 
     supervisor: int
     peak_rss: dict[int, int] = field(default_factory=dict)
+    cpu: dict[int, float] = field(default_factory=dict)  # latest user+system seconds seen
     stop: threading.Event = field(default_factory=threading.Event)
 
     def workers(self) -> list[Any]:
@@ -294,26 +295,24 @@ class Sampler:
     def run(self) -> None:
         import psutil
 
-        while not self.stop.wait(1.0):
+        while True:
             for worker in self.workers():
                 try:
                     rss = worker.memory_info().rss
+                    times = worker.cpu_times()
                 except psutil.NoSuchProcess:
                     continue
                 self.peak_rss[worker.pid] = max(rss, self.peak_rss.get(worker.pid, 0))
+                self.cpu[worker.pid] = times.user + times.system
+            if self.stop.wait(0.5):
+                return
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def _cpu_seconds(pid: int) -> float:
     import psutil
 
-    total = 0.0
-    for pid in pids:
-        try:
-            times = psutil.Process(pid).cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -382,7 +381,8 @@ class Step:
     inbound: list[float]
     outbound: list[float]
     answers: list[float]
-    stack_cpu: float
+    worker_cpu: float
+    relay_cpu: float
     machine_cpu: float
     busy_rss_mb: list[float]
     refill_s: float
@@ -432,18 +432,23 @@ def _step(
         )
         calls.append((call.pk, media_token_issue(call=call)))
     sampler = Sampler(supervisor)
+    workers = [worker.pid for worker in sampler.workers()]
     watcher = threading.Thread(target=sampler.run, daemon=True)
     watcher.start()
-    workers = [worker.pid for worker in sampler.workers()]
-    stack = [daphne, supervisor, *workers]
-    cpu_before = _cpu_seconds(stack)
+    while len(sampler.cpu) < len(workers):  # every worker's starting CPU time seen
+        time.sleep(0.05)
+    workers_before, daphne_before = sum(sampler.cpu.values()), _cpu_seconds(daphne)
     psutil.cpu_percent()
     window = time.monotonic()
     records = asyncio.run(_place_calls(base, calls, seconds))
     machine_cpu = psutil.cpu_percent()
-    stack_cpu = (_cpu_seconds(stack) - cpu_before) / (time.monotonic() - window)
+    daphne_cpu = _cpu_seconds(daphne) - daphne_before
     sampler.stop.set()
     watcher.join()
+    elapsed = time.monotonic() - window
+    # Per call, in % of one core: a worker's own, and its share of Daphne's.
+    worker_cpu = (sum(sampler.cpu[pid] for pid in workers) - workers_before) / elapsed / n * 100
+    relay_cpu = daphne_cpu / elapsed / n * 100
     ids = [pk for pk, _ in calls]
     _wait(
         lambda: Call.objects.filter(pk__in=ids, status="ended").count() == n,
@@ -464,7 +469,8 @@ def _step(
         inbound=_inbound_delays(records, frame_dir),
         outbound=_outbound_lateness(records),
         answers=_answer_overheads(records),
-        stack_cpu=stack_cpu * 100,
+        worker_cpu=worker_cpu,
+        relay_cpu=relay_cpu,
         machine_cpu=machine_cpu,
         busy_rss_mb=busy,
         refill_s=refill,
@@ -482,8 +488,8 @@ def _row(step: Step) -> str:
     return (
         f"{step.calls:5d} {step.failed:4d} | {p(step.inbound, 0.5)} {p(step.inbound, 0.99)} "
         f"{p(step.inbound, 1.0)} | {p(step.outbound, 0.5)} {p(step.outbound, 0.99)} | "
-        f"{p(step.answers, 0.5)} {p(step.answers, 0.99)} | {step.stack_cpu:5.0f}% "
-        f"{step.machine_cpu:4.0f}% | {statistics.median(step.busy_rss_mb) if step.busy_rss_mb else 0:5.0f} "
+        f"{p(step.answers, 0.5)} {p(step.answers, 0.99)} | "
+        f"{step.worker_cpu:4.1f}% {step.relay_cpu:4.1f}% {step.machine_cpu:4.0f}% | {statistics.median(step.busy_rss_mb) if step.busy_rss_mb else 0:5.0f} "
         f"{max(step.busy_rss_mb, default=0):5.0f} | {step.refill_s:5.1f}s | "
         f"{'yes' if step.sustained else 'no'}"
     )
@@ -531,7 +537,7 @@ def run(steps: list[int], seconds: float) -> None:
         )
         print(
             "calls fail | inbound delay ms p50   p99    max | outbound late p50 p99 | "
-            "answer ovh p50 p99 | stack machine CPU | busy RSS MB med max | refill | ok"
+            "answer ovh p50 p99 | CPU/call worker daphne, machine | busy RSS MB med max | refill | ok"
         )
         for n in steps:
             step = _step(
@@ -557,7 +563,7 @@ def run(steps: list[int], seconds: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", default="10,20,40,60", help="simultaneous calls per step")
+    parser.add_argument("--steps", default="10,20,30,40", help="simultaneous calls per step")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each call")
     parser.add_argument("--quick", action="store_true", help="one step of 4 calls of 10 s")
     parser.add_argument("--supervise", help=argparse.SUPPRESS)
