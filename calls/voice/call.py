@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -57,6 +58,22 @@ async def _pump(connection: ServerConnection, inbound: asyncio.Queue[str | None]
         inbound.put_nowait(None)
 
 
+def relay_sender(connection: ServerConnection) -> Callable[[str | bytes], Awaitable[None]]:
+    """The transport's `send`: a closed relay is a ConnectionError, which the transport drops.
+
+    After a hang-up the pipeline may still flush audio; without this each frame would log
+    websockets' ConnectionClosedOK as an error.
+    """
+
+    async def send(message: str | bytes) -> None:
+        try:
+            await connection.send(message)
+        except ConnectionClosed as closed:
+            raise ConnectionError("the relay connection is closed") from closed
+
+    return send
+
+
 def _ending(
     *, hung_up_by_customer: bool, bot_turns: int, customer_turns: int, end_reason: str
 ) -> CallEnding:
@@ -79,7 +96,7 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
         context,
         serializer=build_serializer(context.provider, start, credentials=context.credentials),
         inbound=inbound,
-        send=connection.send,
+        send=relay_sender(connection),
     )
     session.writer.start()
     pump = asyncio.create_task(_pump(connection, inbound))
