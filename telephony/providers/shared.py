@@ -7,6 +7,7 @@ import random
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.http import HttpResponse
 
 from calls.models import Call
 from calls.services import call_end
@@ -20,6 +21,11 @@ class ProviderUnavailableError(OSError):
 
     An OSError, so `call_place` ends the attempt as a transient failure the lead retries.
     """
+
+
+def xml_response(body: str) -> HttpResponse:
+    """A provider's answer document (TwiML and Plivo XML alike)."""
+    return HttpResponse(body, content_type="application/xml")
 
 
 def public_url(path: str, **query: str) -> str:

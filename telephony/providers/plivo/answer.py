@@ -11,7 +11,7 @@ from calls.models import Call
 from telephony.events import ProviderStatus, call_provider_status_apply
 from telephony.providers.callbacks import callback_call_verified
 from telephony.providers.plivo.signature import plivo_signature_valid
-from telephony.providers.shared import media_stream_url
+from telephony.providers.shared import media_stream_url, xml_response
 from telephony.tokens import media_token_issue
 
 # The longest a stream may last (seconds); the template's own limits end calls sooner.
@@ -45,10 +45,6 @@ def plivo_xml_hang_up() -> str:
     return str(response.to_string(False))
 
 
-def _xml(body: str) -> HttpResponse:
-    return HttpResponse(body, content_type="application/xml")
-
-
 @csrf_exempt
 @require_POST
 def plivo_answer(request: HttpRequest, call_id: int) -> HttpResponse:
@@ -56,7 +52,7 @@ def plivo_answer(request: HttpRequest, call_id: int) -> HttpResponse:
         request=request, provider="plivo", call_id=call_id, valid=plivo_signature_valid
     )
     if not isinstance(found, Call):
-        return found or _xml(plivo_xml_hang_up())
+        return found or xml_response(plivo_xml_hang_up())
     call = found
     call_uuid = request.POST.get("CallUUID", "")
     if not call_uuid:
@@ -66,8 +62,8 @@ def plivo_answer(request: HttpRequest, call_id: int) -> HttpResponse:
     )
     call.refresh_from_db(fields=["status", "provider_call_id"])
     if call.status == Call.Status.ENDED or call.provider_call_id != call_uuid:
-        return _xml(plivo_xml_hang_up())
-    return _xml(plivo_xml_stream(call=call))
+        return xml_response(plivo_xml_hang_up())
+    return xml_response(plivo_xml_stream(call=call))
 
 
 @csrf_exempt
@@ -78,7 +74,7 @@ def plivo_transfer_xml(request: HttpRequest, call_id: int) -> HttpResponse:
         request=request, provider="plivo", call_id=call_id, valid=plivo_signature_valid
     )
     if not isinstance(found, Call):
-        return found or _xml(plivo_xml_hang_up())
+        return found or xml_response(plivo_xml_hang_up())
     number = request.GET.get("to", "")
     if not number:
         return HttpResponse(status=400)
@@ -86,4 +82,4 @@ def plivo_transfer_xml(request: HttpRequest, call_id: int) -> HttpResponse:
     dial.add(plivoxml.NumberElement(number))
     response = plivoxml.ResponseElement()
     response.add(dial)
-    return _xml(str(response.to_string(False)))
+    return xml_response(str(response.to_string(False)))

@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Connect, Stream, VoiceResponse
 from calls.models import Call
 from telephony.events import ProviderStatus, call_provider_status_apply
 from telephony.providers.callbacks import callback_call_verified
-from telephony.providers.shared import media_stream_url
+from telephony.providers.shared import media_stream_url, xml_response
 from telephony.providers.twilio.signature import twilio_signature_valid
 from telephony.tokens import media_token_issue
 
@@ -41,10 +41,6 @@ def twiml_hang_up() -> str:
     return str(response)
 
 
-def _twiml(body: str) -> HttpResponse:
-    return HttpResponse(body, content_type="application/xml")
-
-
 @csrf_exempt
 @require_POST
 def twilio_answer(request: HttpRequest, call_id: int) -> HttpResponse:
@@ -52,7 +48,7 @@ def twilio_answer(request: HttpRequest, call_id: int) -> HttpResponse:
         request=request, provider="twilio", call_id=call_id, valid=twilio_signature_valid
     )
     if not isinstance(found, Call):
-        return found or _twiml(twiml_hang_up())
+        return found or xml_response(twiml_hang_up())
     call = found
     call_sid = request.POST.get("CallSid", "")
     if not call_sid:
@@ -61,7 +57,7 @@ def twilio_answer(request: HttpRequest, call_id: int) -> HttpResponse:
         call_provider_status_apply(
             call=call, provider_call_id=call_sid, status=ProviderStatus.VOICEMAIL
         )
-        return _twiml(twiml_hang_up())
+        return xml_response(twiml_hang_up())
     if call.status == Call.Status.ENDED:
-        return _twiml(twiml_hang_up())
-    return _twiml(twiml_stream(call=call))
+        return xml_response(twiml_hang_up())
+    return xml_response(twiml_stream(call=call))
