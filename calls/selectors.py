@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 
 from calls.models import Call, Turn
+from config.ids import parse_id
 from config.selectors import provider_credentials_for_merchant, scope_queryset
 from config.types import Resource
 from templates_app.flows.factory import FlowInputs, flow_inputs_for_version
@@ -94,12 +95,12 @@ def call_list(
     }
     calls = calls.filter(**{field: value for field, value in exact.items() if value is not None})
     if template:
-        key = (
-            "template_version__template_id"
-            if template.isdigit()
-            else "template_version__template__slug"
+        template_id = parse_id(template)
+        calls = (
+            calls.filter(template_version__template__slug=template)
+            if template_id is None
+            else calls.filter(template_version__template_id=template_id)
         )
-        calls = calls.filter(**{key: template})
     if created_after is not None:
         calls = calls.filter(created_at__gte=created_after)
     if created_before is not None:

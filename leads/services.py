@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.ids import parse_id
 from config.selectors import scope_queryset, user_may
 from config.types import Action, Resource
 from leads.exceptions import (
@@ -100,8 +101,8 @@ def lead_template_resolve(*, user: AnyUser, template: object, merchant: object =
     )
     if isinstance(template, int) and not isinstance(template, bool):
         visible = visible.filter(pk=template)
-    elif isinstance(template, str) and template.isdigit():
-        visible = visible.filter(pk=int(template))
+    elif isinstance(template, str) and (template_id := parse_id(template)) is not None:
+        visible = visible.filter(pk=template_id)
     elif isinstance(template, str) and template:
         visible = visible.filter(slug=template)
     else:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from calls.webhooks.signing import signature_header
+from config.ids import parse_id
 
 RESPONSE_BODY_LIMIT = 2000
 # One pool per process keeps connections to busy receivers open (urllib3 is thread-safe).
@@ -45,8 +46,8 @@ def _retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    if (seconds := parse_id(value.strip())) is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -17,6 +17,7 @@ from calls.selectors import call_list_for_lead
 from config.api.errors import Conflict, PayloadTooLarge
 from config.api.pagination import CreatedCursorPagination
 from config.api.permissions import ResourceView
+from config.ids import parse_id
 from config.types import Action, Resource
 from leads.api import examples
 from leads.api.serializers import (
@@ -99,8 +100,8 @@ class LeadListApi(ResourceView):
         leads = lead_list(
             user=request.user,
             status=data.get("status"),
-            template_id=int(template) if template.isdigit() else None,
-            template_slug=None if template.isdigit() else template,
+            template_id=parse_id(template),
+            template_slug=None if parse_id(template) is not None else template,
             created_after=data.get("created_after"),
             created_before=data.get("created_before"),
             # An unencoded + arrives as a space, which strip() removed.

@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from config.exceptions import ApplicationError
+from config.ids import parse_id
 from templates_app.definition.variables import PLACEHOLDER, example_payload
 from templates_app.exceptions import TemplateValidationError
 from templates_app.flows.factory import flow_inputs_for_version
@@ -69,8 +70,8 @@ def _parse_turn(request: HttpRequest, template: Template) -> tuple[TemplateVersi
         raise _BadTurnError("$", "the request body must be JSON") from error
     if not isinstance(body, dict):
         raise _BadTurnError("$", "the request body must be a JSON object")
-    version_id = str(body.get("version", ""))
-    version = template.versions.filter(pk=int(version_id)).first() if version_id.isdigit() else None
+    version_id = parse_id(str(body.get("version", "")))
+    version = None if version_id is None else template.versions.filter(pk=version_id).first()
     if version is None:
         raise _BadTurnError("$.version", "choose a version of this template")
     turns = body.get("turns", [])

@@ -175,6 +175,17 @@ def test_a_template_may_be_named_by_id(operator_api: APIClient, order_template: 
     assert response.json()["template"] == "order-confirmation"
 
 
+@pytest.mark.parametrize("template", ["\u00b9", "\u2460", "12\u00b3", "99999999999999999999"])
+def test_digit_lookalikes_and_oversized_ids_are_unknown_templates(
+    operator_api: APIClient, template: str
+) -> None:
+    # "¹".isdigit() is True but int("¹") raises: found by the schema fuzzer as a 500.
+    response = operator_api.post("/api/v1/leads", push_body(template=template), format="json")
+
+    assert error_fields(response) == [("template", "not_found")]
+    assert not Lead.objects.exists()
+
+
 def test_another_merchants_template_is_unknown(
     operator_api: APIClient, make_template: Callable[..., Template], tenants: Tenants
 ) -> None:

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from calls.models import Call
+from config.ids import parse_id
 from telephony.events import ProviderStatus, call_provider_status_apply
 from telephony.providers.exotel.signature import exotel_secret_valid
 from telephony.providers.shared import callback_call, media_stream_url
@@ -31,9 +32,9 @@ def exotel_stream_url(*, call: Call) -> str:
 def exotel_stream(request: HttpRequest) -> HttpResponse:
     call_part, _, secret = request.GET.get("CustomField", "").partition(".")
     call_sid = request.GET.get("CallSid", "")
-    if not call_part.isdigit() or not secret or not call_sid:
+    call_id = parse_id(call_part)
+    if call_id is None or not secret or not call_sid:
         return HttpResponse(status=400)
-    call_id = int(call_part)
     if not exotel_secret_valid(call_id=call_id, secret=secret):
         logger.warning("exotel stream request for call %s refused: bad secret", call_id)
         return HttpResponse(status=403)
