@@ -58,6 +58,8 @@ class Lead(TimeStampedModel):
         "LeadImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
     )
     import_row = models.PositiveIntegerField(null=True, blank=True)
+    # W3C trace context of the push: dispatch joins its trace (config/tracing).
+    traceparent = models.CharField(max_length=55, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

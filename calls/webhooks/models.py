@@ -84,6 +84,8 @@ class WebhookDelivery(TimeStampedModel):
     replay_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays"
     )
+    # W3C trace context of the change that wrote the event: its delivery joins that trace.
+    traceparent = models.CharField(max_length=55, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
