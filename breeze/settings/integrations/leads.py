@@ -31,3 +31,6 @@ BREEZE_LIMITER_RETRY_SECONDS = env_int("BREEZE_LIMITER_RETRY_SECONDS", default=5
 BREEZE_DIAL_TIMEOUT_SECONDS = env_int("BREEZE_DIAL_TIMEOUT_SECONDS", default=120)
 # Calls to one number (per merchant) in any hour; more wait for the hour to pass.
 BREEZE_CALLS_PER_NUMBER_PER_HOUR = env_int("BREEZE_CALLS_PER_NUMBER_PER_HOUR", default=3)
+# Campaigns: beat ticks every running campaign this often (a tick releases at most one
+# tick's worth of its calls-per-minute, so this is also the longest burst).
+BREEZE_CAMPAIGN_TICK_SECONDS = env_int("BREEZE_CAMPAIGN_TICK_SECONDS", default=2)
