@@ -1,0 +1,5 @@
+"""Telephony's models live with their provider; imported here so Django registers them."""
+
+from telephony.providers.daily.models import DailyRoom
+
+__all__ = ["DailyRoom"]
