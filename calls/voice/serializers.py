@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+
 from calls.exceptions import CallNotAllowedError
 from templates_app.pipecat_compat import (
     ExotelFrameSerializer,
@@ -44,6 +46,9 @@ def build_serializer(
             call_sid=call_id,
             account_sid=secrets.get("account_sid"),
             auth_token=secrets.get("auth_token"),
+            # The hang-up at the end of a call goes where placing it went (a local server in
+            # tests and demos, a regional edge in production).
+            base_url=settings.TWILIO_API_BASE_URL or None,
             params=TwilioFrameSerializer.InputParams(
                 auto_hang_up=provider == "twilio" and bool(secrets)
             ),
