@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +61,10 @@ class Lead(TimeStampedModel):
     import_row = models.PositiveIntegerField(null=True, blank=True)
     # W3C trace context of the push: dispatch joins its trace (config/tracing).
     traceparent = models.CharField(max_length=55, blank=True, editable=False)
+    # A campaign's leads wait `queued` until its tick releases them (docs/dispatch.md).
+    campaign = models.ForeignKey(
+        "Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="leads"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -97,6 +102,12 @@ class Lead(TimeStampedModel):
             models.Index(fields=["template", "-created_at"], name="lead_template_created_idx"),
             # The phone filter and the per-number checks look a number up within a merchant.
             models.Index(fields=["merchant", "phone"], name="lead_merchant_phone_idx"),
+            # A campaign's tick takes its queued leads oldest due first; progress counts statuses.
+            models.Index(
+                fields=["campaign", "status", "next_attempt_at"],
+                condition=Q(campaign__isnull=False),
+                name="lead_campaign_status_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -211,3 +222,66 @@ class DoNotCall(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.phone} (do not call)"
+
+
+class Campaign(TimeStampedModel):
+    """A set of one merchant's leads for one template, dialled at a bounded rate by beat."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        STOPPED = "stopped", "Stopped"
+        COMPLETED = "completed", "Completed"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="campaigns")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    # Where its leads came from: a CSV import, or the filter over existing leads (as given).
+    lead_import = models.ForeignKey(
+        LeadImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="campaigns"
+    )
+    lead_filter = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    pause_reason = models.CharField(max_length=300, blank=True)
+    calls_per_minute = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(6000)]
+    )
+    max_concurrency = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    # Auto-pause: the share of failed attempts among the last `failure_window` finished ones.
+    failure_threshold = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)]
+    )
+    failure_window = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    created_by = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # The failure window counts attempts ended since the last start or resume.
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_limits_positive",
+                condition=Q(calls_per_minute__gte=1, max_concurrency__gte=1, failure_window__gte=1),
+            ),
+            models.CheckConstraint(
+                name="campaign_failure_threshold_range",
+                condition=Q(failure_threshold__gt=0, failure_threshold__lte=1),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"], name="campaign_merchant_idx"),
+            # The beat tick reads the running campaigns.
+            models.Index(fields=["id"], condition=Q(status="running"), name="campaign_running_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
