@@ -53,3 +53,12 @@ CELERY_TASK_ROUTES = {
     "leads.tasks.dispatch_*": {"queue": "dispatch"},
     "telephony.tasks.call_place_task": {"queue": "telephony"},
 }
+# Daily's tasks live with its provider (telephony/providers/daily/tasks.py); the pool keeps
+# each merchant's warm rooms topped up and retires expired and used ones (docs/providers.md).
+CELERY_IMPORTS += ["telephony.providers.daily.tasks"]
+CELERY_TASK_ROUTES["telephony.providers.daily.tasks.*"] = {"queue": "telephony"}
+CELERY_BEAT_SCHEDULE["daily-room-pool"] = {
+    "task": "telephony.providers.daily.tasks.daily_room_pool_maintain_task",
+    "schedule": 30.0,
+    "options": {"queue": "telephony", "expires": 60},
+}
