@@ -13,11 +13,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from calls.metrics.collector import call_metrics
 from config.metrics import CachedCollector
 from leads.metrics.collector import dispatch_metrics
+from telephony.metrics import daily_room_metrics
 
 # Only the platform's own metrics: this process's Python internals would describe one
 # replica of many, and mislead.
 registry = CollectorRegistry(auto_describe=False)
-registry.register(CachedCollector([call_metrics, dispatch_metrics]))
+registry.register(CachedCollector([call_metrics, dispatch_metrics, daily_room_metrics]))
 
 
 @require_GET

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/v1/", include("templates_app.api.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("calls.api.urls")),
+    path("api/v1/", include("telephony.api.urls")),
     path("telephony/", include("telephony.urls")),
 ]

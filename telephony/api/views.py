@@ -1,0 +1,117 @@
+"""`POST /api/v1/daily/connect`: a web or mobile client asks for a Daily session with a bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from calls.models import Call
+from config.api.errors import Conflict
+from config.api.permissions import ResourceView
+from config.exceptions import ApplicationError
+from config.types import Resource
+from telephony.providers.daily.client import DailyRefusedError, DailyUnavailableError
+from telephony.providers.daily.sessions import (
+    DailyNotConfiguredError,
+    DailySessionPermissionError,
+    daily_session_start,
+    daily_template_resolve,
+)
+from templates_app.exceptions import TemplateValidationError
+
+
+class DailyUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Daily is unavailable; try again shortly."
+    default_code = "provider_unavailable"
+
+
+class DailyRefused(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "Daily refused to make the room or token."
+    default_code = "provider_refused"
+
+
+def _payload_field(path: str) -> str:
+    # Template issues name JSON paths ("$.order_id"); the API names fields ("payload.order_id").
+    return "payload" if path == "$" else f"payload.{path.removeprefix('$.')}"
+
+
+class DailyConnectApi(ResourceView):
+    resource = Resource.LEAD
+
+    class InputSerializer(serializers.Serializer[Any]):
+        template = serializers.CharField(help_text="The template's slug or id.")
+        merchant = serializers.SlugField(
+            required=False, help_text="Merchant slug; needed only if the slug exists in several."
+        )
+        payload = serializers.DictField(
+            required=False, default=dict, help_text="Values of the template's variables."
+        )
+        execution_mode = serializers.ChoiceField(
+            choices=[Call.ExecutionMode.DAILY, Call.ExecutionMode.DAILY_TEST],
+            default=Call.ExecutionMode.DAILY,
+        )
+        recording = serializers.BooleanField(
+            default=False, help_text="Record the session with Daily's cloud recording."
+        )
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        room_url = serializers.URLField()
+        token = serializers.CharField(help_text="The client's meeting token for the room.")
+        call_id = serializers.IntegerField()
+        expires_at = serializers.DateTimeField(help_text="When the room and token expire.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            400: OpenApiResponse(description="Invalid input; `fields` names each problem."),
+            403: OpenApiResponse(description="The caller's role may not start calls."),
+            409: OpenApiResponse(description="The merchant has no Daily credential."),
+            502: OpenApiResponse(description="Daily refused the room or token."),
+            503: OpenApiResponse(description="Daily is unavailable; retry."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Start a session: a call, a Daily room and the client's token; a bot joins the room."""
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            template = daily_template_resolve(
+                user=request.user, template=data["template"], merchant=data.get("merchant", "")
+            )
+            session = daily_session_start(
+                template=template,
+                execution_mode=data["execution_mode"],
+                payload=data["payload"],
+                is_recording=data["recording"],
+            )
+        except TemplateValidationError as error:
+            raise exceptions.ValidationError(
+                {_payload_field(issue.path): [issue.message] for issue in error.issues}
+            ) from error
+        except DailySessionPermissionError as error:
+            raise exceptions.PermissionDenied(error.message) from error
+        except DailyNotConfiguredError as error:
+            raise Conflict(error.message) from error
+        except ApplicationError as error:
+            raise exceptions.ValidationError(
+                {error.field or "non_field_errors": [error.message]}
+            ) from error
+        except DailyUnavailableError as error:
+            raise DailyUnavailable() from error
+        except DailyRefusedError as error:
+            raise DailyRefused(f"Daily refused: {error.info or error.error}") from error
+        body = {
+            "room_url": session.room_url,
+            "token": session.token,
+            "call_id": session.call_id,
+            "expires_at": session.expires_at,
+        }
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
