@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from calls.live.events import status_event
 from calls.models import Call
 from calls.selectors import call_context_load
 from calls.services import call_end, call_mark_in_progress
@@ -99,11 +100,15 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
         send=relay_sender(connection),
     )
     session.writer.start()
+    session.feed.start()
+    session.feed.publish(status_event(status=Call.Status.IN_PROGRESS))
+    session.end_requests.start()
     pump = asyncio.create_task(_pump(connection, inbound))
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(session.worker)
     await runner.run()
     hung_up_by_customer = pump.done()
+    await session.end_requests.stop()
     pump.cancel()
     session.recorder.finish()
     turns = session.recorder.turns
@@ -118,5 +123,11 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     await sync_to_async(call_end)(
         call_id=call_id, disposition=ending.disposition, end_reason=ending.end_reason
     )
+    session.feed.publish(
+        status_event(
+            status=Call.Status.ENDED, disposition=ending.disposition, end_reason=ending.end_reason
+        )
+    )
     await connection.close(1000, "call ended")
+    await session.feed.close()
     return ending

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from calls.live.feed import EndRequests, LiveFeed
 from calls.selectors import CallContext
 from calls.services import call_record_turn
 from calls.voice.recorder import CallRecorder, TurnRecord
@@ -60,6 +61,8 @@ class CallSession:
     writer: CallWriter
     vad: SileroVADAnalyzer
     turns: NodeTurnSettings
+    feed: LiveFeed
+    end_requests: EndRequests
     idle_prompts: int = 0
 
 
@@ -99,7 +102,8 @@ def build_call_session(
     send: Send,
 ) -> CallSession:
     settings = context.inputs.config.call
-    writer = CallWriter()
+    feed = LiveFeed(call_id=context.call_id)
+    writer = CallWriter(on_written=feed.written)
     vad = registry.build_vad_analyzer(sample_rate=TELEPHONY_RATE, params=_vad_params(settings))
     stt = registry.build_stt(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
 
@@ -201,7 +205,16 @@ def build_call_session(
         worker=worker,
         global_functions=flow.global_functions,
     )
-    session = CallSession(worker, flow, flow_manager, runtime, recorder, writer, vad, turns)
+
+    async def end_by_operator(requested_by: str) -> None:
+        logger.info("call %s: ended from the admin by %s", context.call_id, requested_by)
+        runtime.end_reason = "operator_ended"
+        await worker.queue_frame(EndFrame())
+
+    end_requests = EndRequests(call_id=context.call_id, on_end=end_by_operator)
+    session = CallSession(
+        worker, flow, flow_manager, runtime, recorder, writer, vad, turns, feed, end_requests
+    )
 
     async def start_flow(_worker: PipelineWorker, _frame: Any) -> None:
         await flow_manager.initialize(await flow.enter(flow.initial_node))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
+
+# Told about each write that succeeded (service, its arguments, its result); the live feed.
+WrittenHook = Callable[[Callable[..., Any], Mapping[str, Any], Any], None]
 
 
 class CallWriter:
@@ -20,7 +23,8 @@ class CallWriter:
     A failed write is logged and the next one still runs: a lost turn must not end a call.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_written: WrittenHook | None = None) -> None:
+        self._on_written = on_written
         self._queue: asyncio.Queue[tuple[Callable[..., Any], dict[str, Any]] | None] = (
             asyncio.Queue()
         )
@@ -43,11 +47,17 @@ class CallWriter:
         while (item := await self._queue.get()) is not None:
             service, kwargs = item
             try:
-                await sync_to_async(_run_service)(service, kwargs)
+                result = await sync_to_async(_run_service)(service, kwargs)
             except Exception:
                 logger.exception("call write %s failed", getattr(service, "__name__", service))
+                continue
+            if self._on_written is not None:
+                try:
+                    self._on_written(service, kwargs, result)
+                except Exception:
+                    logger.exception("after call write %s", getattr(service, "__name__", service))
 
 
-def _run_service(service: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+def _run_service(service: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     close_old_connections()
-    service(**kwargs)
+    return service(**kwargs)
