@@ -22,6 +22,7 @@ from leads.dispatch.windows import lead_zone, next_opening
 from leads.models import Lead
 from leads.services import lead_transition
 from telephony.services import call_place_enqueue
+from templates_app.definition.providers import execution_providers
 from templates_app.models import TemplateVersion
 
 logger = logging.getLogger(__name__)
@@ -112,10 +113,12 @@ def _dial(lead: Lead, *, execution: dict[str, Any]) -> int:
         attempts=lead.attempts + 1,
         next_attempt_at=None,
     )
+    # The first configured provider; call_place fails over to the next ones.
+    first = execution_providers(execution, default=settings.BREEZE_DEFAULT_TELEPHONY_PROVIDER)[0]
     call = call_create(
         version=lead.template_version,
         execution_mode=lead.execution_mode,
-        provider=execution.get("telephony_provider") or settings.BREEZE_DEFAULT_TELEPHONY_PROVIDER,
+        provider=first.provider,
         customer_phone=lead.phone,
         payload=lead.payload,
         lead_id=lead.pk,

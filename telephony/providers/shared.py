@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from calls.models import Call
 from calls.services import call_end
 from config.selectors import provider_credential_get_active, provider_credential_secrets
+from templates_app.definition.providers import provider_choice
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +56,13 @@ def provider_secrets(*, call: Call) -> dict[str, str] | None:
 
 
 def caller_number(*, call: Call, secrets: dict[str, str]) -> str:
-    """The number to call from: the template's caller numbers, else the credential's."""
+    """The number to call from: the template's numbers for this provider, else the credential's."""
     execution = call.template_version.definition.get("execution", {})
-    numbers: list[str] = list(execution.get("caller_numbers") or [])
+    choice = provider_choice(execution, provider=call.provider)
+    numbers = choice.caller_numbers
     if not numbers:
         return secrets.get("caller_number", "")
-    selection = execution.get("number_selection", "first")
+    selection = choice.number_selection
     if selection == "random":
         return random.SystemRandom().choice(numbers)
     if selection == "round_robin":

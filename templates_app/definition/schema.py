@@ -191,6 +191,18 @@ CALLING_WINDOW = _object(
     },
     ["days", "start", "end"],
 )
+TELEPHONY_PROVIDER = {"enum": ["simulator", "twilio", "plivo", "exotel"]}
+CALLER_NUMBERS = {"type": "array", "items": PHONE, "uniqueItems": True}
+NUMBER_SELECTION = {"enum": ["first", "round_robin", "random"]}
+# Asked at dial time, before the provider; answers {"eligible": true|false, "reason": "…"}.
+PRE_CHECK = _by_type(
+    {
+        "http": _object(
+            {"type": {}, "http": HTTP_REQUEST, "on_error": {"enum": ["allow", "block"]}},
+            ["http"],
+        )
+    }
+)
 EXECUTION = _object(
     {
         "calling_windows": {"type": "array", "items": CALLING_WINDOW},
@@ -198,10 +210,25 @@ EXECUTION = _object(
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20},
         "retry_delays": _object(dict.fromkeys(RETRY_DISPOSITIONS, SECONDS)),
         "retry_jitter": {"type": "number", "minimum": 0, "maximum": 1},
-        "telephony_provider": {"enum": ["simulator", "twilio", "plivo", "exotel"]},
-        "caller_numbers": {"type": "array", "items": PHONE, "uniqueItems": True},
-        "number_selection": {"enum": ["first", "round_robin", "random"]},
+        "telephony_provider": TELEPHONY_PROVIDER,
+        "caller_numbers": CALLER_NUMBERS,
+        "number_selection": NUMBER_SELECTION,
+        # In failover order; replaces the three single-provider keys above.
+        "telephony_providers": {
+            "type": "array",
+            "items": _object(
+                {
+                    "provider": TELEPHONY_PROVIDER,
+                    "caller_numbers": CALLER_NUMBERS,
+                    "number_selection": NUMBER_SELECTION,
+                },
+                ["provider"],
+            ),
+            "minItems": 1,
+            "maxItems": 4,
+        },
         "concurrency_cap": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "pre_checks": {"type": "array", "items": PRE_CHECK, "maxItems": 5},
         "execution_modes": {
             "type": "array",
             "items": {"enum": EXECUTION_MODES},

@@ -275,6 +275,26 @@ class _SemanticChecker:
                     f"$.execution.calling_windows[{index}].end",
                     "the window must end after it starts",
                 )
+        self.check_providers(execution)
+
+    def check_providers(self, execution: Mapping[str, Any]) -> None:
+        providers = execution.get("telephony_providers")
+        if not providers:
+            return
+        for key in ("telephony_provider", "caller_numbers", "number_selection"):
+            if key in execution:
+                self.error(
+                    f"$.execution.{key}",
+                    "set it per provider in telephony_providers (both forms were given)",
+                )
+        seen: set[str] = set()
+        for index, entry in enumerate(providers):
+            if entry["provider"] in seen:
+                self.error(
+                    f"$.execution.telephony_providers[{index}].provider",
+                    f"{entry['provider']!r} is listed twice; each provider is tried once",
+                )
+            seen.add(entry["provider"])
 
     def check_graph(self) -> None:
         edges: dict[str, set[str]] = {node["name"]: set() for node in self.nodes}
