@@ -26,6 +26,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from leads.campaigns.services import campaign_for_import
 from leads.exceptions import LeadRequestTooLargeError, LeadValidationError
 from leads.inserts import copy_insert
 from leads.models import Lead, LeadImport, LeadImportError
@@ -244,6 +245,12 @@ def _chunk_commit(lead_import: LeadImport, chunk: _Chunk) -> bool:
         )
         if done != chunk.first_row - 2:
             return False
+        # Under the import's lock, which campaign creation takes too: rows of an import a
+        # campaign was made from join it, waiting for its tick instead of the dispatcher.
+        campaign_id = campaign_for_import(lead_import_id=lead_import.pk)
+        if campaign_id is not None:
+            for lead in chunk.leads:
+                lead.campaign_id, lead.status = campaign_id, Lead.Status.QUEUED
         copy_insert(chunk.leads, assign_ids=True)
         copy_insert(
             lead_creation_history(chunk.leads, reason=f"CSV import {lead_import.pk}"),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calls.models import Call
 from calls.webhooks.events import EventType
+from leads.campaigns.services import campaign_retry_status
 from leads.dispatch.events import lead_event_emit
 from leads.dispatch.limiter import limiter_redis, limiter_release, merchant_key, template_key
 from leads.dispatch.retry import Verdict, retry_decide
@@ -93,13 +94,15 @@ def _lead_settle(call: Call) -> None:
         assert decision.retry_at is not None
         # Outside the window the retry waits for its next opening; it is never dropped.
         retry_at = lead_opening(lead=lead, at=decision.retry_at) or decision.retry_at
+        # A campaign's lead waits `queued` for its campaign's tick (or is cancelled if stopped).
+        to_status = campaign_retry_status(campaign_id=lead.campaign_id)
         lead_transition(
             lead_id=lead.pk,
             from_statuses=active,
-            to_status=Status.SCHEDULED,
+            to_status=to_status,
             actor=ACTOR,
-            reason=decision.reason,
-            next_attempt_at=retry_at,
+            reason=decision.reason if to_status != Status.CANCELLED else "campaign stopped",
+            next_attempt_at=retry_at if to_status != Status.CANCELLED else None,
             **common,
         )
         return

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from breeze.settings.env import env_int, env_str
+from breeze.settings.integrations.leads import BREEZE_CAMPAIGN_TICK_SECONDS
 
 _REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -45,6 +46,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"queue": "dispatch", "expires": 60},
     },
+    # One tick for every running campaign (docs/dispatch.md, "Campaigns").
+    "campaign-tick": {
+        "task": "leads.campaigns.tasks.campaigns_tick_task",
+        "schedule": float(BREEZE_CAMPAIGN_TICK_SECONDS),
+        "options": {"queue": "dispatch", "expires": 2 * BREEZE_CAMPAIGN_TICK_SECONDS},
+    },
 }
 # Task modules outside an app's tasks.py, which autodiscovery would not import.
 CELERY_IMPORTS = ["calls.webhooks.tasks"]
@@ -53,6 +60,9 @@ CELERY_TASK_ROUTES = {
     "leads.tasks.dispatch_*": {"queue": "dispatch"},
     "telephony.tasks.call_place_task": {"queue": "telephony"},
 }
+# Campaign tasks live in their package (leads/campaigns/tasks.py).
+CELERY_IMPORTS += ["leads.campaigns.tasks"]
+CELERY_TASK_ROUTES["leads.campaigns.tasks.*"] = {"queue": "dispatch"}
 # Daily's tasks live with its provider (telephony/providers/daily/tasks.py); the pool keeps
 # each merchant's warm rooms topped up and retires expired and used ones (docs/providers.md).
 CELERY_IMPORTS += ["telephony.providers.daily.tasks"]
