@@ -31,6 +31,14 @@ class Call(TimeStampedModel):
         PRECHECK_FAILED = "precheck_failed", "Pre-check failed"
         CANCELED = "canceled", "Canceled"
 
+    class ExtractionStatus(models.TextChoices):
+        # Empty: the template extracts nothing, or the call was never answered.
+        NONE = "", "None"
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        TIMED_OUT = "timed_out", "Timed out"
+
     class ExecutionMode(models.TextChoices):
         TELEPHONY = "TELEPHONY", "Telephony"
         TELEPHONY_TEST = "TELEPHONY_TEST", "Telephony (test)"
@@ -57,6 +65,12 @@ class Call(TimeStampedModel):
     outcome = models.CharField(max_length=64, blank=True)
     outcome_fields = models.JSONField(default=dict, blank=True)
     node_path = models.JSONField(default=list, blank=True)
+    # Post-call extraction: `call.completed` is emitted once it leaves `pending`.
+    extraction_status = models.CharField(
+        max_length=16, choices=ExtractionStatus.choices, default="", blank=True
+    )
+    # {"source": "llm" | "rules" | null, "fields": {...}, "errors": [...]}
+    extraction = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -73,6 +87,12 @@ class Call(TimeStampedModel):
             # The live-calls view and the crash reconciler look for unfinished calls.
             models.Index(
                 fields=["status"], condition=~Q(status="ended"), name="call_unfinished_idx"
+            ),
+            # The extraction sweeper looks only at calls still waiting for their extraction.
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(extraction_status="pending"),
+                name="call_extraction_pending_idx",
             ),
             # Provider callbacks find their call by the provider's id.
             models.Index(fields=["provider", "provider_call_id"], name="call_provider_id_idx"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from calls.exceptions import CallNotAllowedError
+from calls.extraction.services import call_extraction_begin
 from calls.models import STATUS_RANK, Call, Turn
 from calls.webhooks.call_events import call_event_emit
 from calls.webhooks.events import EventType
@@ -97,8 +98,10 @@ def call_end(*, call_id: int, disposition: str, end_reason: str) -> bool:
             end_reason=end_reason,
             ended_at=timezone.now(),
         )
-        if ended:
+        # With post-call extraction, call.completed waits for its result (or deadline).
+        if ended and not call_extraction_begin(call_id=call_id):
             call_event_emit(call_id=call_id, event_type=EventType.CALL_COMPLETED)
+        if ended:
             # The lead is completed or rescheduled in this transaction, with its events.
             import_string(LEAD_ATTEMPT_CHANGED)(call_id=call_id)
     return ended

@@ -116,6 +116,7 @@ from breeze.settings.integrations.api import *  # noqa: E402, F403
 from breeze.settings.integrations.celery import *  # noqa: E402, F403
 from breeze.settings.integrations.channels import *  # noqa: E402, F403
 from breeze.settings.integrations.daily import *  # noqa: E402, F403
+from breeze.settings.integrations.extraction import *  # noqa: E402, F403
 from breeze.settings.integrations.leads import *  # noqa: E402, F403
 from breeze.settings.integrations.observability import *  # noqa: E402, F403
 from breeze.settings.integrations.telephony import *  # noqa: E402, F403

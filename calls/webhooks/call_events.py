@@ -44,6 +44,12 @@ def _latency(values: list[int]) -> dict[str, Any]:
     }
 
 
+def _extraction(call: Call) -> dict[str, Any] | None:
+    if not call.extraction_status:
+        return None
+    return {"status": call.extraction_status, **call.extraction}
+
+
 def _completed(call: Call) -> dict[str, Any]:
     turns = list(call.turns.all())
     return {
@@ -68,6 +74,7 @@ def _completed(call: Call) -> dict[str, Any]:
         "outcome": call.outcome,
         "outcome_fields": call.outcome_fields,
         "recording_url": None,
+        "extraction": _extraction(call),
         "latency": _latency([turn.latency_ms for turn in turns if turn.latency_ms is not None]),
     }
 

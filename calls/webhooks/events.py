@@ -76,6 +76,20 @@ _LATENCY: Schema = {
     },
 }
 
+_EXTRACTION: Schema = {
+    "type": ["object", "null"],
+    "description": "Fields filled from the transcript after the call (the template's "
+    "`extraction`); null when the template has none or the call was not answered.",
+    "required": ["status", "source", "fields", "errors"],
+    "additionalProperties": False,
+    "properties": {
+        "status": {"enum": ["done", "failed", "timed_out"]},
+        "source": {"enum": ["llm", "rules", None]},
+        "fields": {"type": "object", "description": "Every field by name; null when unsettled."},
+        "errors": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 _LEAD: Schema = {
     "lead_id": {"type": "integer"},
     "status": {"type": "string"},
@@ -114,6 +128,7 @@ DATA_SCHEMAS: dict[EventType, Schema] = {
             "outcome": _OUTCOME,
             "outcome_fields": _FIELDS,
             "recording_url": {"type": ["string", "null"]},
+            "extraction": _EXTRACTION,
             "latency": _LATENCY,
         }
     ),

@@ -59,6 +59,12 @@ EXAMPLE_DATA: dict[EventType, dict[str, Any]] = {
         "outcome": "confirmed",
         "outcome_fields": {"order_id": "A1009"},
         "recording_url": None,
+        "extraction": {
+            "status": "done",
+            "source": "llm",
+            "fields": {"ship_confirmed": True, "delivery_date": None},
+            "errors": [],
+        },
         "latency": {"answers": 1, "median_ms": 612, "p95_ms": 612, "max_ms": 612},
     },
     EventType.OUTCOME_UPDATED: {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from templates_app.definition.extraction import EXTRACTION
+
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}
 TEXT = {"type": "string", "maxLength": 4000}
 PHONE = {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$"}
@@ -291,6 +293,7 @@ DEFINITION_SCHEMA: dict[str, Any] = {
             "variables_strict": {"type": "boolean"},
             "outcomes": {"type": "array", "items": OUTCOME, "maxItems": 50},
             "execution": EXECUTION,
+            "extraction": EXTRACTION,
         },
         ["schema_version", "initial_node", "nodes"],
     ),

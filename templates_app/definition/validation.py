@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from templates_app.definition.extraction import extraction_issues
 from templates_app.definition.schema import DEFINITION_SCHEMA
 from templates_app.definition.variables import BUILTIN_VARIABLES, placeholders, strings_with_paths
 from templates_app.types import Issue, ValidationReport
@@ -108,6 +109,7 @@ class _SemanticChecker:
         self.check_variables()
         self.check_execution()
         self.check_graph()
+        self.errors.extend(extraction_issues(self.definition))
 
     def check_names(self) -> None:
         seen: dict[str, str] = {}
@@ -256,6 +258,9 @@ class _SemanticChecker:
         known |= self.secret_names | set(BUILTIN_VARIABLES)
         for path, text in strings_with_paths(self.definition, "$"):
             if ".variables[" in path or ".examples[" in path or ".outcomes[" in path:
+                continue
+            # Extraction descriptions are sent to the LLM as written, never filled in.
+            if path.startswith("$.extraction."):
                 continue
             for name in placeholders(text):
                 if name not in known:

@@ -35,6 +35,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"queue": "webhooks"},
     },
+    "call-extraction-sweeper": {
+        "task": "calls.extraction.tasks.call_extraction_sweep_task",
+        "schedule": 10.0,
+        "options": {"queue": "postcall", "expires": 20},
+    },
     # Pushes and dispatch-now kick the dispatcher at once; this catches leads coming due.
     "lead-dispatch": {
         "task": "leads.tasks.dispatch_due_leads",
@@ -54,9 +59,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Task modules outside an app's tasks.py, which autodiscovery would not import.
-CELERY_IMPORTS = ["calls.webhooks.tasks"]
+CELERY_IMPORTS = ["calls.webhooks.tasks", "calls.extraction.tasks"]
 CELERY_TASK_ROUTES = {
     "calls.webhooks.tasks.*": {"queue": "webhooks"},
+    "calls.extraction.tasks.*": {"queue": "postcall"},
     "leads.tasks.dispatch_*": {"queue": "dispatch"},
     "telephony.tasks.call_place_task": {"queue": "telephony"},
 }
