@@ -6,6 +6,10 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "breeze.settings.local")
 
+from config.tracing.setup import tracing_configure
+
+# Before the handler is built: Django's tracing middleware is inserted at instrumentation.
+tracing_configure(service_name="breeze-web")
 # Django must be set up before the routing imports consumers that touch models.
 django_asgi_app = get_asgi_application()
 

@@ -16,6 +16,7 @@ from calls.extraction.services import call_extraction_begin
 from calls.models import STATUS_RANK, Call, Turn
 from calls.webhooks.call_events import call_event_emit
 from calls.webhooks.events import EventType
+from config.tracing.context import traceparent_current
 from templates_app.definition.variables import payload_issues
 from templates_app.exceptions import TemplateValidationError
 from templates_app.models import TemplateVersion
@@ -55,6 +56,8 @@ def call_create(
         payload=dict(payload or {}),
         lead_id=lead_id,
         media_token_nonce=secrets.token_urlsafe(24),
+        # The dispatch's span (in the push's trace): dial, media, worker and events join it.
+        traceparent=traceparent_current(),
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.ids import parse_id
 from config.selectors import scope_queryset, user_may
+from config.tracing.context import traceparent_current
 from config.types import Action, Resource
 from leads.exceptions import (
     IdempotencyConflictError,
@@ -188,6 +189,8 @@ def lead_unsaved(
         status=Lead.Status.SCHEDULED,
         next_attempt_at=clean.scheduled_at or now,
         created_by=created_by,
+        # The push request's trace, which the dispatch of this lead joins later.
+        traceparent=traceparent_current(),
     )
 
 

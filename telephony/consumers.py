@@ -13,10 +13,12 @@ import logging
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from opentelemetry.trace import Span
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from calls.selectors import call_log_ids
+from calls.tracing import call_span_start, call_traceparent
 from calls.voice import pool
 from config.logs import context as log_context
 from telephony.media import PROVIDERS, is_start, parse_event, token_from
@@ -46,6 +48,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         self.link: ClientConnection | None = None
         self.pump: asyncio.Task[None] | None = None
         self.closing = False
+        self.span: Span | None = None
         if self.provider not in PROVIDERS:
             await self.close(code=CLOSE_UNKNOWN_PROVIDER)
             return
@@ -88,6 +91,10 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_UNAUTHORIZED)
             return
         log_context.bind(**await sync_to_async(call_log_ids)(call_id=self.call_id))
+        # One span for the relay, not one per audio message; ended at disconnect.
+        traceparent = await sync_to_async(call_traceparent)(call_id=self.call_id)
+        self.span = call_span_start("call.media", call_id=self.call_id, traceparent=traceparent)
+        self.span.set_attribute("breeze.provider", self.provider)
         worker = await self._claim_worker()
         if worker is None:
             logger.error("call %s: no call worker became available", self.call_id)
@@ -141,3 +148,6 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             await self.link.close()
         if self.pump is not None and self.pump is not asyncio.current_task():
             self.pump.cancel()
+        if self.span is not None:
+            self.span.set_attribute("breeze.close_code", code)
+            self.span.end()

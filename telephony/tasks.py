@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from calls.tracing import call_span
 from telephony.services import call_place
 
 
 # Long enough for a whole simulated conversation, which the simulator holds in the task.
 @shared_task(acks_late=True, soft_time_limit=900, time_limit=960)
 def call_place_task(call_id: int) -> None:
-    call_place(call_id=call_id)
+    with call_span("call.dial", call_id=call_id):
+        call_place(call_id=call_id)

@@ -15,6 +15,7 @@ from typing import Any
 from calls.live.feed import EndRequests, LiveFeed
 from calls.selectors import CallContext
 from calls.services import call_record_turn
+from calls.tracing import turn_span_record
 from calls.voice.recorder import CallRecorder, TurnRecord
 from calls.voice.runtime import CallRuntime
 from calls.voice.serializers import DEFAULT_OUT_10MS_CHUNKS, OUT_10MS_CHUNKS
@@ -161,6 +162,7 @@ def build_call_session(
 
     def record_turn(record: TurnRecord) -> None:
         index = len(recorder.turns) - 1
+        turn_span_record(record, index=index)
         writer.write(
             call_record_turn,
             call_id=context.call_id,

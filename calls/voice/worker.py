@@ -21,11 +21,14 @@ from websockets.asyncio.server import ServerConnection, serve
 from calls.models import Call
 from calls.selectors import call_log_ids
 from calls.services import call_end
+from calls.tracing import call_traceparent
 from calls.voice import pool
 from calls.voice.call import run_call
 from calls.voice.log_bridge import route_loguru_to_logging
 from calls.voice.speech import registry
 from config.logs import context as log_context
+from config.tracing.context import span_from
+from config.tracing.setup import tracing_configure, tracing_flush
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class CallWorker:
 
     async def run(self) -> None:
         started = time.monotonic()
+        tracing_configure(service_name="breeze-voice")
         # Before `serve`: the connection handler's task inherits this context.
         log_context.bind(worker_id=self.worker_id)
         route_loguru_to_logging()
@@ -99,8 +103,16 @@ class CallWorker:
             return
         # The worker serves this one call and exits, so the ids stay bound to the end.
         log_context.bind(**await sync_to_async(call_log_ids)(call_id=self.call_id))
+        traceparent = await sync_to_async(call_traceparent)(call_id=self.call_id)
         try:
-            ending = await run_call(connection, call_id=self.call_id, worker_id=self.worker_id)
+            # Turn spans and the events' webhook deliveries (written at the end) nest in it.
+            with span_from(
+                traceparent,
+                "call.conversation",
+                attributes={"breeze.call_id": self.call_id, "breeze.worker_id": self.worker_id},
+            ) as span:
+                ending = await run_call(connection, call_id=self.call_id, worker_id=self.worker_id)
+                span.set_attribute("breeze.disposition", ending.disposition)
             logger.info(
                 "call %s ended: %s (%s)", self.call_id, ending.disposition, ending.end_reason
             )
@@ -111,4 +123,6 @@ class CallWorker:
             )
             await connection.close(1011, "call failed")
         finally:
+            # The process exits after this call: export its spans first.
+            await sync_to_async(tracing_flush)()
             self.done.set()

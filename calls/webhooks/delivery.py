@@ -17,10 +17,12 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from calls.webhooks.http import RESPONSE_BODY_LIMIT, PostResult, event_post
 from calls.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from config.crypto import decrypt_text
+from config.tracing.context import span_from
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ _CLAIM_SQL = f"""
     UPDATE {_DELIVERY}
     SET status = 'delivering', attempts = attempts + 1, lease_expires_at = %s, updated_at = %s
     WHERE id = %s AND status = 'pending' AND next_attempt_at <= %s
-    RETURNING attempts, merchant_id, endpoint_id, target_url, event_id, event_type, payload
+    RETURNING attempts, merchant_id, endpoint_id, target_url, event_id, event_type, payload,
+        traceparent
 """  # noqa: S608  (table names from the models, values as parameters)
 # The result: the attempt's row and the delivery's new state, only while the claim holds.
 _FINISH_SQL = f"""
@@ -189,6 +192,7 @@ class _Claim:
     event_id: str
     event_type: str
     body: bytes
+    traceparent: str
 
 
 def _claim(delivery_id: int, *, now: datetime) -> _Claim | None:
@@ -198,11 +202,19 @@ def _claim(delivery_id: int, *, now: datetime) -> _Claim | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    number, merchant_id, endpoint_id, target_url, event_id, event_type, payload = row
+    number, merchant_id, endpoint_id, target_url, event_id, event_type, payload, parent = row
     # The stored JSON text is sent as it is: those are the bytes the signature covers.
     body = payload.encode() if isinstance(payload, str) else payload
     return _Claim(
-        delivery_id, number, merchant_id, endpoint_id, target_url, event_id, event_type, body
+        delivery_id,
+        number,
+        merchant_id,
+        endpoint_id,
+        target_url,
+        event_id,
+        event_type,
+        body,
+        parent,
     )
 
 
@@ -216,6 +228,21 @@ def webhook_delivery_attempt(*, delivery_id: int) -> None:
     claim = _claim(delivery_id, now=now)
     if claim is None:
         return
+    # In the trace of the change that wrote the event, also when the sweeper re-enqueued it.
+    with span_from(
+        claim.traceparent,
+        "webhook.deliver",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "breeze.webhook.delivery_id": delivery_id,
+            "breeze.webhook.event_type": claim.event_type,
+            "breeze.webhook.attempt": claim.number,
+        },
+    ) as span:
+        _attempt(claim, now=now, span=span)
+
+
+def _attempt(claim: _Claim, *, now: datetime, span: Span) -> None:
     endpoint = _endpoint(claim.endpoint_id) if claim.endpoint_id is not None else None
     if endpoint is not None:
         wait_until = _circuit_allows(endpoint, now=now)
@@ -242,6 +269,10 @@ def webhook_delivery_attempt(*, delivery_id: int) -> None:
             secrets=signer.signing_secrets(now=started),
         )
         permanent = not result.succeeded and not result.retryable
+    if result.status_code is not None:
+        span.set_attribute("http.response.status_code", result.status_code)
+    if not result.succeeded:
+        span.set_status(StatusCode.ERROR, result.describe()[:200])
     _finish(
         claim,
         url=url,

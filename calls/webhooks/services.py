@@ -16,6 +16,7 @@ from calls.webhooks.events import API_VERSION, EventType
 from calls.webhooks.exceptions import WebhookEndpointError
 from calls.webhooks.models import WebhookDelivery, WebhookEndpoint
 from config.crypto import encrypt_text
+from config.tracing.context import traceparent_current
 
 
 def _new_secret() -> str:
@@ -159,6 +160,7 @@ def webhook_event_emit(
         "event_type": event_type.value,
         "payload": event,
         "next_attempt_at": now,
+        "traceparent": traceparent_current(),
     }
     deliveries = [WebhookDelivery(endpoint=endpoint, **common) for endpoint in endpoints]
     if lead_webhook_url:
@@ -182,6 +184,7 @@ def webhook_delivery_replay(*, deliveries: Iterable[WebhookDelivery]) -> list[We
             payload=original.payload,
             next_attempt_at=now,
             replay_of=original,
+            traceparent=original.traceparent,
         )
         for original in deliveries
     ]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from calls.services import call_create
 from config.exceptions import ApplicationError
 from config.models import Merchant
+from config.tracing.context import span_from
 from leads.dispatch.dnc import dnc_listed, lead_block
 from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
 from leads.dispatch.number_cap import NumberCap
@@ -141,6 +142,12 @@ class _Batch:
 
 
 def _dispatch_one(lead: Lead, *, batch: _Batch, report: DispatchReport) -> None:
+    # Each lead in the push's trace, not the beat-started batch's: its Call keeps this span.
+    with span_from(lead.traceparent, "lead.dispatch", attributes={"breeze.lead_id": lead.pk}):
+        _dispatch_checked(lead, batch=batch, report=report)
+
+
+def _dispatch_checked(lead: Lead, *, batch: _Batch, report: DispatchReport) -> None:
     now = batch.now
     if lead.pk in batch.blocked:
         # Listed after the push: checked again here, at the last moment before a dial.
