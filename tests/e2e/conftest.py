@@ -36,7 +36,7 @@ class Stack:
     logs: Path
 
 
-def _healthy(url: str) -> bool | None:
+def healthy(url: str) -> bool | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return True if response.status == 200 else None
@@ -97,7 +97,7 @@ def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
         running(voice, env=env, log=tmp_path / "voice.log"),
     ):
         wait_for(
-            lambda: _healthy(f"http://127.0.0.1:{port}/healthz"),
+            lambda: healthy(f"http://127.0.0.1:{port}/healthz"),
             timeout=30,
             what="daphne",
             log=tmp_path / "web.log",
