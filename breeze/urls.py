@@ -17,4 +17,6 @@ urlpatterns = [
     path("api/v1/", include("calls.api.urls")),
     path("api/v1/", include("telephony.api.urls")),
     path("telephony/", include("telephony.urls")),
+    # Signed, expiring links to call recordings: the link itself is the credential.
+    path("recordings/", include("calls.recordings.urls")),
 ]

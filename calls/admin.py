@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from calls.models import Call, Turn
+from calls.recordings.admin import recording_player
+from calls.recordings.models import Recording
 from calls.webhooks import admin as webhook_admin  # noqa: F401  (registers its admins)
 from config.admin_scoping import MerchantScopedAdmin
 from config.types import Resource
@@ -61,6 +63,7 @@ class CallAdmin(MerchantScopedAdmin[Call]):
         "ended_at",
         "duration",
         "worker_id",
+        "recording_file",
         "conversation",
         "latency_table",
     )
@@ -89,6 +92,10 @@ class CallAdmin(MerchantScopedAdmin[Call]):
     def median_latency(self, call: Call) -> str:
         values = _latencies(call)
         return f"{median(values):.0f} ms" if values else "—"
+
+    @admin.display(description="recording")
+    def recording_file(self, call: Call) -> str:
+        return recording_player(Recording.objects.filter(call_id=call.pk).first())
 
     @admin.display(description="node path")
     def path(self, call: Call) -> str:

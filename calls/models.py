@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from calls.recordings import models as recording_models  # noqa: F401  (registers them)
 from calls.webhooks import models as webhook_models  # noqa: F401  (registers them with the app)
 from config.models import Merchant, TimeStampedModel
 from templates_app.models import TemplateVersion

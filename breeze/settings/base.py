@@ -119,6 +119,10 @@ from breeze.settings.integrations.daily import *  # noqa: E402, F403
 from breeze.settings.integrations.extraction import *  # noqa: E402, F403
 from breeze.settings.integrations.leads import *  # noqa: E402, F403
 from breeze.settings.integrations.observability import *  # noqa: E402, F403
+from breeze.settings.integrations.recordings import *  # noqa: E402, F403
 from breeze.settings.integrations.telephony import *  # noqa: E402, F403
 from breeze.settings.integrations.voice import *  # noqa: E402, F403
 from breeze.settings.integrations.webhooks import *  # noqa: E402, F403
+
+# Recordings have a storage of their own, so they can live in a bucket while CSV imports do not.
+STORAGES["recordings"] = BREEZE_RECORDINGS_STORAGE  # noqa: F405

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from calls.api import views, webhooks
+from calls.api import recordings, views, webhooks
 
 urlpatterns = [
     path("calls", views.CallListApi.as_view(), name="call-list"),
     path("calls/<int:call_id>", views.CallDetailApi.as_view(), name="call-detail"),
+    path(
+        "calls/<int:call_id>/recording",
+        recordings.CallRecordingApi.as_view(),
+        name="call-recording",
+    ),
     path(
         "webhook-endpoints",
         webhooks.WebhookEndpointListApi.as_view(),

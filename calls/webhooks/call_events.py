@@ -7,6 +7,7 @@ from statistics import median
 from typing import Any
 
 from calls.models import Call
+from calls.recordings.selectors import call_recording_url
 from calls.webhooks.events import EventType
 from calls.webhooks.services import webhook_event_emit
 
@@ -73,7 +74,7 @@ def _completed(call: Call) -> dict[str, Any]:
         ],
         "outcome": call.outcome,
         "outcome_fields": call.outcome_fields,
-        "recording_url": None,
+        "recording_url": call_recording_url(call_id=call.pk),
         "extraction": _extraction(call),
         "latency": _latency([turn.latency_ms for turn in turns if turn.latency_ms is not None]),
     }
