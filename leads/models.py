@@ -285,3 +285,52 @@ class Campaign(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_status_display()})"
+
+
+class DispatchLimits(TimeStampedModel):
+    """The dispatcher's caps for one merchant, or the platform's defaults when `merchant` is empty.
+
+    An empty field falls back to the platform row, then to the setting named in its help text.
+    The per-template cap is the template's own `execution.concurrency_cap`.
+    """
+
+    merchant = models.OneToOneField(
+        Merchant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispatch_limits",
+        help_text="Empty: the platform's defaults for every merchant.",
+    )
+    concurrent_calls = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text="Calls in flight at once. Default: BREEZE_MERCHANT_CONCURRENCY.",
+    )
+    concurrent_calls_per_caller_number = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text="Calls in flight at once from one caller number. Default: no cap.",
+    )
+    calls_per_number_per_hour = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000)],
+        help_text="Calls to one customer number in any hour. Default: "
+        "BREEZE_CALLS_PER_NUMBER_PER_HOUR.",
+    )
+
+    class Meta:
+        verbose_name = "dispatch limits"
+        verbose_name_plural = "dispatch limits"
+        constraints = [
+            # One platform row; each merchant's row is unique through the one-to-one.
+            models.UniqueConstraint(
+                fields=["merchant"], nulls_distinct=False, name="dispatch_limits_one_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispatch limits: {self.merchant or 'platform defaults'}"
