@@ -9,6 +9,7 @@ from leads.api.views import (
     LeadImportDetailApi,
     LeadListApi,
 )
+from leads.campaigns.api.urls import urlpatterns as campaign_urlpatterns
 
 urlpatterns = [
     path("leads", LeadListApi.as_view(), name="lead-list"),
@@ -20,4 +21,5 @@ urlpatterns = [
         "leads/<int:lead_id>/dispatch-now", LeadDispatchNowApi.as_view(), name="lead-dispatch-now"
     ),
     path("lead-imports/<int:import_id>", LeadImportDetailApi.as_view(), name="lead-import-detail"),
+    *campaign_urlpatterns,
 ]

@@ -8,9 +8,11 @@ from django.db import models
 from django.db.models import Count, Q
 
 from calls.models import Call
+from config.ids import parse_id
 from config.selectors import scope_queryset
 from config.types import Action, Resource
-from leads.models import Campaign, Lead
+from leads.models import Campaign, Lead, LeadImport
+from templates_app.models import Template
 
 if TYPE_CHECKING:
     from config.selectors import AnyUser
@@ -76,3 +78,27 @@ def campaign_progress(*, campaign_id: int) -> Progress:
         "remaining": by_status[Lead.Status.QUEUED] + by_status[Lead.Status.SCHEDULED],
         "outcomes": outcomes,
     }
+
+
+def campaign_templates_matching(
+    *, user: AnyUser, template: str, merchant: str | None
+) -> list[Template]:
+    """Up to two of the caller's templates a request names by id or slug (two: ambiguous)."""
+    templates = scope_queryset(Template.objects.all(), user=user, resource=Resource.CAMPAIGN)
+    template_id = parse_id(template)
+    templates = (
+        templates.filter(pk=template_id)
+        if template_id is not None
+        else templates.filter(slug=template)
+    )
+    if merchant:
+        templates = templates.filter(merchant__slug=merchant)
+    return list(templates[:2])
+
+
+def campaign_lead_import_get(*, user: AnyUser, import_id: int) -> LeadImport | None:
+    return (
+        scope_queryset(LeadImport.objects.all(), user=user, resource=Resource.CAMPAIGN)
+        .filter(pk=import_id)
+        .first()
+    )

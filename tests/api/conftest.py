@@ -20,6 +20,7 @@ from calls.services import call_create
 from config.auth.principal import ApiKeyPrincipal
 from config.models import ApiKey, Membership, Merchant
 from config.services import api_key_create, api_key_revoke
+from leads.campaigns.services import LeadFilter, campaign_create
 from leads.imports import lead_import_start
 from leads.services import lead_create
 from templates_app.models import Template
@@ -49,7 +50,7 @@ def order_csv() -> bytes:
 
 @dataclass(frozen=True)
 class World:
-    """Row ids per merchant slug and kind (api_key, template, call, lead, lead_import)."""
+    """Row ids per merchant slug and kind (api_key, template, call, lead, lead_import, campaign)."""
 
     rows: dict[str, dict[str, int]]
 
@@ -81,6 +82,13 @@ def _populate(merchant: Merchant) -> dict[str, int]:
         "call": call.pk,
         "lead": lead.pk,
         "lead_import": lead_import.pk,
+        "campaign": campaign_create(
+            merchant_id=merchant.pk,
+            template_id=template.pk,
+            name="existing",
+            created_by="user:setup",
+            lead_filter=LeadFilter(),
+        ).pk,
     }
 
 

@@ -20,7 +20,7 @@ from calls.models import Call
 from config.models import ApiKey
 from config.permissions import role_allows
 from config.types import Action, Resource
-from leads.models import Lead, LeadImport
+from leads.models import Campaign, Lead, LeadImport
 from tests.api.conftest import World, lead_body, multipart_import
 
 pytestmark = pytest.mark.django_db
@@ -65,12 +65,20 @@ OBJECT_ENDPOINTS = [
     Endpoint("POST", "/api/v1/leads/{id}/cancel", Resource.LEAD, Action.CHANGE, "lead"),
     Endpoint("POST", "/api/v1/leads/{id}/dispatch-now", Resource.LEAD, Action.CHANGE, "lead"),
     Endpoint("GET", "/api/v1/lead-imports/{id}", Resource.LEAD, Action.VIEW, "lead_import"),
+    Endpoint("GET", "/api/v1/campaigns/{id}", Resource.CAMPAIGN, Action.VIEW, "campaign"),
+    *(
+        Endpoint(
+            "POST", f"/api/v1/campaigns/{{id}}/{verb}", Resource.CAMPAIGN, Action.CHANGE, "campaign"
+        )
+        for verb in ("start", "pause", "resume", "stop")
+    ),
 ]
 LIST_ENDPOINTS = [
     Endpoint("GET", "/api/v1/api-keys", Resource.API_KEY, Action.VIEW, "api_key"),
     Endpoint("GET", "/api/v1/templates", Resource.TEMPLATE, Action.VIEW, "template"),
     Endpoint("GET", "/api/v1/calls", Resource.CALL, Action.VIEW, "call"),
     Endpoint("GET", "/api/v1/leads", Resource.LEAD, Action.VIEW, "lead"),
+    Endpoint("GET", "/api/v1/campaigns", Resource.CAMPAIGN, Action.VIEW, "campaign"),
 ]
 WRITE_ENDPOINTS = [
     Endpoint("POST", "/api/v1/api-keys", Resource.API_KEY, Action.ADD, body=_key_body),
@@ -90,6 +98,18 @@ WRITE_ENDPOINTS = [
         body=multipart_import,
         multipart=True,
     ),
+    Endpoint(
+        "POST",
+        "/api/v1/campaigns",
+        Resource.CAMPAIGN,
+        Action.ADD,
+        body=lambda merchant: {
+            "name": "new",
+            "template": "order-confirmation",
+            "merchant": merchant,
+            "lead_filter": {},
+        },
+    ),
 ]
 ALL_ENDPOINTS = OBJECT_ENDPOINTS + LIST_ENDPOINTS + WRITE_ENDPOINTS
 
@@ -105,6 +125,7 @@ def _globex_state() -> list[Any]:
         list(Lead.objects.filter(merchant__slug="globex").values_list("pk", "status")),
         list(LeadImport.objects.filter(merchant__slug="globex").values_list("pk")),
         list(Call.objects.filter(merchant__slug="globex").values_list("pk", "status")),
+        list(Campaign.objects.filter(merchant__slug="globex").values_list("pk", "status")),
     ]
 
 

@@ -65,6 +65,7 @@ SPECTACULAR_SETTINGS = {
     # Several models call their choices `Status`; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "calls.models.Call.Status",
+        "CampaignStatusEnum": "leads.models.Campaign.Status",
         "LeadStatusEnum": "leads.models.Lead.Status",
         "LeadImportStatusEnum": "leads.models.LeadImport.Status",
         "TemplateVersionStatusEnum": "templates_app.models.TemplateVersion.Status",
