@@ -4,6 +4,9 @@ Text in, text out: no audio, STT or TTS. The pipeline is
 
     source -> user aggregator -> RulesLLMService -> sink -> assistant aggregator
 
+`RulesLLMService` is the default; a real LLM service (the one a call would use) may stand in
+for it, and an error it reports stops the conversation with `ConversationError`.
+
 The source writes each customer turn into the context as a user message; the sink
 collects what the bot says (LLM replies and `tts_say` texts). A customer turn is sent
 only once the bot's reply to the previous one has passed the assistant aggregator, so
@@ -24,6 +27,7 @@ from templates_app.dialogue.rules_llm import RulesLLMService, local_now
 from templates_app.pipecat_compat import (
     ControlFrame,
     EndFrame,
+    ErrorFrame,
     ExternalUserTurnStrategies,
     FlowManager,
     FlowsDirectFunction,
@@ -38,6 +42,7 @@ from templates_app.pipecat_compat import (
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMMessagesAppendFrame,
+    LLMService,
     LLMSetToolsFrame,
     LLMTextFrame,
     LLMUserAggregatorParams,
@@ -48,6 +53,10 @@ from templates_app.pipecat_compat import (
     TTSSpeakFrame,
     WorkerRunner,
 )
+
+
+class ConversationError(RuntimeError):
+    """The pipeline reported an error (a real LLM that failed); the message says which."""
 
 
 @dataclass
@@ -149,6 +158,7 @@ class _TextSession:
         functions: Mapping[str, FunctionSpec],
         node_text: Callable[[FlowManager], str],
         clock: Callable[[], datetime],
+        llm: LLMService[Any] | None,
     ) -> None:
         self.conversation = TextConversation()
         self.progress = "the pipeline to start"
@@ -157,9 +167,10 @@ class _TextSession:
         self._replies: asyncio.Queue[None] = asyncio.Queue()
         self._failures: list[Exception] = []
 
-        llm = RulesLLMService(
-            functions=functions, node_text=lambda: node_text(self.manager), clock=clock
-        )
+        if llm is None:
+            llm = RulesLLMService(
+                functions=functions, node_text=lambda: node_text(self.manager), clock=clock
+            )
         # External turn strategies: turns arrive as whole messages, so no turn model loads.
         user_params = LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies())
         aggregators = LLMContextAggregatorPair(LLMContext(), user_params=user_params)
@@ -191,6 +202,7 @@ class _TextSession:
         self.worker.add_reached_downstream_filter((_BotReplyFrame,))
         self.worker.add_event_handler("on_pipeline_started", self._on_pipeline_started)
         self.worker.add_event_handler("on_frame_reached_downstream", self._on_reached_downstream)
+        self.worker.add_event_handler("on_pipeline_error", self._on_pipeline_error)
 
     def _node_entered(self) -> None:
         self.conversation.nodes.append(self.manager.current_node or "")
@@ -201,6 +213,11 @@ class _TextSession:
     async def _on_reached_downstream(self, _worker: PipelineWorker, frame: Frame) -> None:
         if isinstance(frame, _BotReplyFrame):
             self._replies.put_nowait(None)
+
+    async def _on_pipeline_error(self, _worker: PipelineWorker, frame: ErrorFrame) -> None:
+        # A failed completion still ends its response, so the talk would go on with silence.
+        self._failures.append(ConversationError(frame.error))
+        await self.worker.cancel(reason=f"text conversation failed: {frame.error}")
 
     async def drive(self, initial_node: NodeConfig, user_turns: Sequence[str]) -> None:
         """Start the flow, then send each turn once the bot has replied to the one before."""
@@ -238,9 +255,10 @@ async def run_text_conversation(
     node_text: Callable[[FlowManager], str],
     user_turns: Sequence[str],
     clock: Callable[[], datetime] = local_now,
+    llm: LLMService[Any] | None = None,
     timeout: float = 10.0,  # noqa: ASYNC109 -- runner.run() swallows cancellation; see below
 ) -> TextConversation:
-    """Run a flow with `RulesLLMService`, feeding it `user_turns` one reply at a time.
+    """Run a flow with `RulesLLMService` (or `llm`), feeding it `user_turns` one at a time.
 
     Args:
         initial_node: The node the flow starts in.
@@ -251,6 +269,7 @@ async def run_text_conversation(
             to the previous one; the pipeline stops after the reply to the last one, or
             earlier if the flow ends the conversation.
         clock: The timezone-aware now that dates are read against.
+        llm: A real LLM service to answer instead of the rules engine.
         timeout: Seconds the whole conversation may take.
 
     Returns:
@@ -260,10 +279,15 @@ async def run_text_conversation(
     Raises:
         TimeoutError: The conversation did not finish within `timeout`, e.g. a node
             that never replies (`respond_immediately` false after a transition).
+        ConversationError: The pipeline reported an error, such as a failed completion.
         RuntimeError: The pipeline stopped before the conversation finished.
     """
     session = _TextSession(
-        global_functions=global_functions, functions=functions, node_text=node_text, clock=clock
+        global_functions=global_functions,
+        functions=functions,
+        node_text=node_text,
+        clock=clock,
+        llm=llm,
     )
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(session.worker)

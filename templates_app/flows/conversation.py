@@ -16,6 +16,7 @@ from templates_app.flows.builder import build_flow
 from templates_app.flows.factory import FlowInputs
 from templates_app.flows.http import HttpResult
 from templates_app.flows.runtime import RecordedEvent, RecordingRuntime
+from templates_app.pipecat_compat import LLMService
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,10 @@ async def converse(
     clock: dt.datetime,
     http_responses: Mapping[str, HttpResult] | None = None,
     send_http: bool = False,
+    llm: LLMService[Any] | None = None,
+    timeout: float = 10.0,  # noqa: ASYNC109 -- passed on; see run_text_conversation
 ) -> Conversation:
+    """Talk through the flow; `llm` answers instead of the rules engine when given."""
     runtime = RecordingRuntime(
         clock=clock, http_responses=dict(http_responses or {}), send_http=send_http
     )
@@ -49,6 +53,8 @@ async def converse(
         node_text=lambda flow_manager: flow.node_text(),
         user_turns=turns,
         clock=lambda: clock,
+        llm=llm,
+        timeout=timeout,
     )
     await flow.drain()
     return Conversation(

@@ -1,8 +1,10 @@
 """The template playground: chat in text with any version, through the real flow, safely.
 
 The browser keeps the customer's turns and sends them all with each new one; the server
-replays the conversation from the start (the rules engine is deterministic), so no
-conversation state is stored. A `RecordingRuntime` stands in for the world: outcomes, HTTP
+replays the conversation from the start, so no conversation state is stored. The rules engine
+answers unless the template (or a flag) configures a real LLM: then that LLM answers, built
+exactly as a call builds it, and if it fails the replay is answered by the rules engine with
+a note saying why. A real LLM's replies may differ between replays; the rules engine's never. A `RecordingRuntime` stands in for the world: outcomes, HTTP
 calls and transfers are shown, never performed, and no lead, outcome or metric is touched.
 """
 
@@ -14,20 +16,24 @@ from dataclasses import asdict
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from config.exceptions import ApplicationError
 from config.ids import parse_id
+from config.selectors import provider_credentials_for_merchant
 from templates_app.definition.variables import PLACEHOLDER, example_payload
 from templates_app.exceptions import TemplateValidationError
-from templates_app.flows.factory import flow_inputs_for_version
+from templates_app.flows.factory import FlowInputs, flow_inputs_for_version
 from templates_app.models import Template, TemplateVersion
 from templates_app.selectors import template_version_draft, template_version_published
 
 MAX_TURNS = 40
 PLAYGROUND_MODE = "TELEPHONY_TEST"
+RULES = "rules"
 
 
 def playground_page(
@@ -84,6 +90,22 @@ def _parse_turn(request: HttpRequest, template: Template) -> tuple[TemplateVersi
     return version, body
 
 
+def _configured_llm(inputs: FlowInputs, *, merchant_id: int) -> Any:
+    """The LLM service a call with this config would use (Pipecat's), or None for rules.
+
+    Raises:
+        ApplicationError: It cannot be built (unknown provider, missing credentials).
+    """
+    if inputs.config.call.get("llm", {}).get("provider", RULES) == RULES:
+        return None
+    build_llm = import_string(settings.BREEZE_LLM_BUILDER)
+    return build_llm(
+        inputs.config.call,
+        credentials=provider_credentials_for_merchant(merchant_id=merchant_id),
+        rules_factory=lambda: None,
+    )
+
+
 def playground_turn(request: HttpRequest, *, template: Template) -> JsonResponse:
     # Pipecat is imported only when the playground is used, not by every Django process.
     from templates_app.flows.conversation import converse
@@ -105,8 +127,30 @@ def playground_turn(request: HttpRequest, *, template: Template) -> JsonResponse
     except ApplicationError as error:
         return _error(400, f"$.{error.field or ''}", error.message)
     now = timezone.now().astimezone(zoneinfo.ZoneInfo(template.merchant.time_zone))
+    from templates_app.dialogue.text_session import ConversationError
+
+    turns = body.get("turns", [])
+    configured = inputs.config.call.get("llm", {}).get("provider", RULES)
+    engine, llm_note = RULES, ""
     try:
-        conversation = async_to_sync(converse)(inputs, turns=body.get("turns", []), clock=now)
+        llm = _configured_llm(inputs, merchant_id=template.merchant_id)
+        if llm is not None:
+            conversation = async_to_sync(converse)(
+                inputs,
+                turns=turns,
+                clock=now,
+                llm=llm,
+                timeout=settings.PLAYGROUND_LLM_TIMEOUT_SECONDS,
+            )
+            engine = configured
+    except (ApplicationError, ConversationError, TimeoutError, RuntimeError) as error:
+        # A failed or unbuildable LLM: the rules engine answers, and the page says why.
+        llm_note = (
+            f"The configured LLM ({configured}) failed: {error}. Answered by the rules engine."
+        )
+    try:
+        if engine == RULES:
+            conversation = async_to_sync(converse)(inputs, turns=turns, clock=now)
     except TimeoutError as error:
         return _error(422, "$", f"the flow stopped answering: {error}")
     unresolved = sorted(
@@ -123,7 +167,8 @@ def playground_turn(request: HttpRequest, *, template: Template) -> JsonResponse
             "outcome": conversation.outcome,
             "outcome_fields": conversation.outcome_fields,
             "events": [asdict(event) for event in conversation.events],
-            "engine": "rules",
+            "engine": engine,
+            "llm_note": llm_note,
             "configured_llm": inputs.config.call.get("llm", {}).get("provider"),
             "unresolved_variables": unresolved,
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from breeze.settings.env import env_str
+from breeze.settings.env import env_int, env_str
 
 # Offline by default: a machine with no vendor keys still holds a complete call.
 BREEZE_CALL_DEFAULTS: dict[str, Any] = {
@@ -29,3 +29,9 @@ BREEZE_CALL_DEFAULTS: dict[str, Any] = {
 
 # How long a call's media token stays valid after the call is placed (ringing included).
 BREEZE_MEDIA_TOKEN_MAX_AGE = 300
+
+# The playground (templates_app) answers with the LLM a call would use; this names the one
+# builder of it, which lives with the voice engine that templates_app may not import.
+BREEZE_LLM_BUILDER = "calls.voice.speech.registry.build_llm"
+# A playground replay with a real LLM makes a request per bot reply; past this it falls back.
+PLAYGROUND_LLM_TIMEOUT_SECONDS = env_int("PLAYGROUND_LLM_TIMEOUT_SECONDS", default=30)

@@ -38,9 +38,8 @@
     const entered = data.events.filter((event) => event.kind === "node_entered");
     $("pg-config").textContent = entered.length ? JSON.stringify(entered[entered.length - 1].detail.settings, null, 2) : "—";
     let status = data.ended ? "The bot ended the call. Restart to try another path." : "";
-    if (data.configured_llm && data.configured_llm !== "rules") {
-      status += " (The template asks for " + data.configured_llm + "; the playground answers with the rules engine.)";
-    }
+    if (data.engine !== "rules") status += " (Answered by " + data.engine + "; replies may vary between replays.)";
+    if (data.llm_note) status += " " + data.llm_note;
     if (data.unresolved_variables.length) status += " Unfilled variables: " + data.unresolved_variables.join(", ") + ".";
     setStatus(status.trim(), false);
     $("pg-text").disabled = data.ended;

@@ -444,6 +444,12 @@ def build_tts(
 # --- LLM ---------------------------------------------------------------------------------
 
 
+def _openai_base_url(secrets: Mapping[str, str]) -> str:
+    # A merchant's credential may point at any OpenAI-compatible endpoint (a gateway, or a
+    # local server in tests); the URL is part of the secret, never of a template.
+    return secrets.get("base_url") or settings.BREEZE_OPENAI_BASE_URL
+
+
 def _openai_llm(section: _Section, credentials: Credentials) -> LLMService[Any]:
     secrets = _secrets(section, credentials)
     with _vendor_sdk(section):
@@ -454,7 +460,9 @@ def _openai_llm(section: _Section, credentials: Credentials) -> LLMService[Any]:
         model=section.model,
         temperature=section.temperature,
     )
-    return OpenAILLMService(api_key=secrets["api_key"], settings=settings)
+    return OpenAILLMService(
+        api_key=secrets["api_key"], base_url=_openai_base_url(secrets), settings=settings
+    )
 
 
 def _azure_openai_llm(section: _Section, credentials: Credentials) -> LLMService[Any]:

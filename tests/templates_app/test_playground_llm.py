@@ -1,0 +1,230 @@
+"""The playground with a real LLM: Pipecat's OpenAI service, built as a call builds it, against a
+local server that streams chat completions as OpenAI does, its tool calls moving the flow; and
+the rules engine answering, with a note, when that LLM fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from calls.models import Call
+from config.models import Membership
+from config.services import provider_credential_create
+from leads.models import Lead
+from templates_app.models import Template, TemplateVersion
+from templates_app.services import template_load_demos
+from tests.conftest import Tenants
+from tests.demo_payloads import DEMO_PAYLOADS
+
+PAYLOAD = DEMO_PAYLOADS["order-confirmation"]
+COMPLETIONS = "/v1/chat/completions"
+
+
+def _chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:
+    chunk = {
+        "id": "chatcmpl-AmS3Hk2aQ7bX9",
+        "object": "chat.completion.chunk",
+        "created": 1764065748,
+        "model": "gpt-4o-mini-2024-07-18",
+        "system_fingerprint": "fp_0aa8d3e20b",
+        "choices": [
+            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        ],
+    }
+    return f"data: {json.dumps(chunk)}\n\n"
+
+
+def _stream(*chunks: str) -> Response:
+    usage = {
+        "id": "chatcmpl-AmS3Hk2aQ7bX9",
+        "object": "chat.completion.chunk",
+        "created": 1764065748,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [],
+        "usage": {"prompt_tokens": 180, "completion_tokens": 12, "total_tokens": 192},
+    }
+    body = "".join(chunks) + f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n"
+    return Response(body, content_type="text/event-stream")
+
+
+def _say(text: str) -> Response:
+    return _stream(
+        _chunk({"role": "assistant", "content": "", "refusal": None}),
+        *[_chunk({"content": f"{word} "}) for word in text.split(" ")[:-1]],
+        _chunk({"content": text.split(" ")[-1]}),
+        _chunk({}, "stop"),
+    )
+
+
+def _call(name: str, arguments: dict[str, Any]) -> Response:
+    encoded = json.dumps(arguments)
+    return _stream(
+        _chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": f"call_{name}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": ""},
+                    }
+                ],
+            }
+        ),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": encoded[:10]}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": encoded[10:]}}]}),
+        _chunk({}, "tool_calls"),
+    )
+
+
+class FakeOpenAI:
+    """Answers each completion from the tools on offer and the customer's last words."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def __call__(self, request: Request) -> Response:
+        body = json.loads(request.data)
+        self.requests.append(body)
+        offered = [tool["function"]["name"] for tool in body.get("tools", [])]
+        messages = body["messages"]
+        last_user = max(
+            (i for i, message in enumerate(messages) if message["role"] == "user"), default=-1
+        )
+        answered = any(message["role"] == "tool" for message in messages[last_user + 1 :])
+        said = "" if last_user < 0 or answered else str(messages[last_user]["content"]).lower()
+        if "reschedule_delivery" in offered:
+            if "another day" in said:
+                return _call("reschedule_delivery", {})
+            return _say("Shall we deliver order A1042 today?")
+        if "set_delivery_date" in offered:
+            if "friday" in said:
+                return _call("set_delivery_date", {"delivery_date": "2026-11-27"})
+            return _say("Which day suits you?")
+        return _say("Done, your delivery moves to Friday. Goodbye!")
+
+
+@pytest.fixture
+def demo(tenants: Tenants) -> Template:
+    template_load_demos(merchant=tenants.acme)
+    template = Template.objects.get(merchant=tenants.acme, slug="order-confirmation")
+    version = template.versions.get()
+    TemplateVersion.objects.filter(pk=version.pk).update(
+        definition={**version.definition, "llm": {"provider": "openai", "model": "gpt-4o-mini"}}
+    )
+    return template
+
+
+@pytest.fixture
+def openai_credential(tenants: Tenants, httpserver: HTTPServer) -> None:
+    provider_credential_create(
+        merchant=tenants.acme,
+        provider="openai",
+        secrets={"api_key": "sk-playground", "base_url": httpserver.url_for("/v1")},
+    )
+
+
+@pytest.fixture
+def client(member_of_acme: Callable[[str], User], login: Callable[[User], Client]) -> Client:
+    return login(member_of_acme(Membership.Role.VIEWER))
+
+
+def _turn(client: Client, template: Template, turns: list[str]) -> Any:
+    url = reverse("admin:templates_app_template_playground_turn", args=[template.pk])
+    body = {"version": template.versions.get().pk, "payload": PAYLOAD, "turns": turns}
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("openai_credential")
+def test_the_configured_llm_answers_and_its_tool_calls_move_the_flow(
+    client: Client, demo: Template, httpserver: HTTPServer
+) -> None:
+    fake = FakeOpenAI()
+    httpserver.expect_request(COMPLETIONS, method="POST").respond_with_handler(fake)
+
+    data = _turn(client, demo, ["Can you bring it another day?", "Next Friday please"])
+
+    assert data["engine"] == "openai"
+    assert data["llm_note"] == ""
+    assert data["transcript"] == [
+        {"speaker": "bot", "text": "Hi Asha, this is Breeze calling on behalf of Acme Retail."},
+        {"speaker": "bot", "text": "Shall we deliver order A1042 today?"},
+        {"speaker": "customer", "text": "Can you bring it another day?"},
+        {"speaker": "bot", "text": "Which day suits you?"},
+        {"speaker": "customer", "text": "Next Friday please"},
+        {"speaker": "bot", "text": "Done, your delivery moves to Friday. Goodbye!"},
+    ]
+    assert data["nodes"] == ["confirm_order", "reschedule", "delivery_rescheduled"]
+    assert data["ended"] is True
+    assert (data["outcome"], data["outcome_fields"]) == (
+        "rescheduled",
+        {"delivery_date": "2026-11-27"},
+    )
+    calls = [
+        (event["detail"]["function"], event["detail"]["arguments"])
+        for event in data["events"]
+        if event["kind"] == "function_called"
+    ]
+    assert calls == [
+        ("reschedule_delivery", {}),
+        ("set_delivery_date", {"delivery_date": "2026-11-27"}),
+    ]
+    # Every request is the call's: the model, the key, and the node's functions as tools.
+    assert {request["model"] for request in fake.requests} == {"gpt-4o-mini"}
+    assert httpserver.log[0][0].headers["Authorization"] == "Bearer sk-playground"
+    assert [sorted(t["function"]["name"] for t in r.get("tools", [])) for r in fake.requests][
+        :2
+    ] == [
+        ["cancel_order", "confirm_order", "reschedule_delivery", "talk_to_human"],
+        ["cancel_order", "confirm_order", "reschedule_delivery", "talk_to_human"],
+    ]
+    # A playground run never touches real leads or calls.
+    assert (Lead.objects.count(), Call.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("openai_credential")
+def test_a_failing_llm_falls_back_to_the_rules_engine_with_a_note(
+    client: Client, demo: Template, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(COMPLETIONS).respond_with_json(
+        {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}},
+        status=401,
+    )
+
+    data = _turn(client, demo, ["not today", "tomorrow"])
+
+    assert data["engine"] == "rules"
+    assert data["llm_note"].startswith("The configured LLM (openai) failed: ")
+    assert "Error code: 401" in data["llm_note"]
+    assert data["llm_note"].endswith(". Answered by the rules engine.")
+    assert data["nodes"] == ["confirm_order", "reschedule", "delivery_rescheduled"]
+    assert data["outcome"] == "rescheduled"
+
+
+@pytest.mark.django_db
+def test_an_llm_without_credentials_falls_back_with_a_note(
+    client: Client, demo: Template
+) -> None:
+    data = _turn(client, demo, ["yes please"])
+
+    assert data["engine"] == "rules"
+    assert data["llm_note"] == (
+        "The configured LLM (openai) failed: openai needs the credential keys api_key, "
+        "which are not set. Answered by the rules engine."
+    )
+    assert data["outcome"] == "confirmed"
