@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from calls.live.admin import LiveCallPagesAdmin
 from calls.models import Call, Turn
 from calls.recordings.admin import recording_player
 from calls.recordings.models import Recording
@@ -20,10 +21,11 @@ def _latencies(call: Call) -> list[int]:
 
 
 @admin.register(Call)
-class CallAdmin(MerchantScopedAdmin[Call]):
+class CallAdmin(LiveCallPagesAdmin):
     """Calls are records of what happened: readable, never edited by hand."""
 
     resource = Resource.CALL
+    change_list_template = "admin/calls/call/change_list.html"
     list_display = [
         "id",
         "merchant",
