@@ -230,6 +230,8 @@ EXECUTION = _object(
             "maxItems": 4,
         },
         "concurrency_cap": {"type": "integer", "minimum": 1, "maximum": 1000},
+        # Who records the call: nobody, the voice worker (WAV) or the provider (Twilio, Plivo).
+        "recording": {"enum": ["off", "worker", "provider"]},
         "pre_checks": {"type": "array", "items": PRE_CHECK, "maxItems": 5},
         "execution_modes": {
             "type": "array",

@@ -78,3 +78,18 @@ CELERY_BEAT_SCHEDULE["daily-room-pool"] = {
     "schedule": 30.0,
     "options": {"queue": "telephony", "expires": 60},
 }
+# Recordings (docs/recordings.md): expired ones deleted, provider downloads whose task was
+# lost (Redis flushed, worker killed) handed out again.
+CELERY_BEAT_SCHEDULE["recording-retention"] = {
+    "task": "calls.recordings.tasks.recordings_expire_task",
+    "schedule": 3600.0,
+    "options": {"queue": "postcall", "expires": 1800},
+}
+CELERY_BEAT_SCHEDULE["recording-download-sweeper"] = {
+    "task": "telephony.recordings.tasks.recording_download_sweep_task",
+    "schedule": 60.0,
+    "options": {"queue": "telephony", "expires": 60},
+}
+CELERY_IMPORTS += ["calls.recordings.tasks", "telephony.recordings.tasks"]
+CELERY_TASK_ROUTES["calls.recordings.tasks.*"] = {"queue": "postcall"}
+CELERY_TASK_ROUTES["telephony.recordings.tasks.*"] = {"queue": "telephony"}

@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 from plivo import plivoxml
 
 from calls.models import Call
+from calls.recordings.selectors import recording_mode
 from telephony.events import ProviderStatus, call_provider_status_apply
 from telephony.providers.callbacks import callback_call_verified
+from telephony.providers.plivo.recordings import plivo_record_element
 from telephony.providers.plivo.signature import plivo_signature_valid
 from telephony.providers.shared import media_stream_url, xml_response
 from telephony.tokens import media_token_issue
@@ -26,6 +28,8 @@ def plivo_xml_stream(*, call: Call) -> str:
     """
     url = media_stream_url(provider="plivo", call_id=call.pk, token=media_token_issue(call=call))
     response = plivoxml.ResponseElement()
+    if recording_mode(definition=call.template_version.definition, provider="plivo") == "provider":
+        response.add(plivo_record_element(call=call))
     response.add(
         plivoxml.StreamElement(
             url,

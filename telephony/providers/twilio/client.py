@@ -9,6 +9,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from calls.models import Call
+from calls.recordings.selectors import recording_mode
 from telephony.events import call_provider_id_record
 from telephony.providers.shared import (
     ProviderUnavailableError,
@@ -18,6 +19,7 @@ from telephony.providers.shared import (
     placement_secrets,
     provider_secrets,
 )
+from telephony.providers.twilio.recordings import twilio_recording_options
 
 # Twilio error codes that no retry of the same lead can fix.
 _INVALID_NUMBER = frozenset({21211, 21214, 21217, 21401, 21407})
@@ -46,10 +48,12 @@ def twilio_place(call: Call) -> None:
     secrets = placement_secrets(call=call)
     if secrets is None:
         return
-    options: dict[str, str] = {}
+    options: dict[str, object] = {}
     if secrets.get("machine_detection"):
         # Synchronous AMD: Twilio asks the answer URL once it knows who answered.
         options["machine_detection"] = secrets["machine_detection"]
+    if recording_mode(definition=call.template_version.definition, provider="twilio") == "provider":
+        options.update(twilio_recording_options(call=call))
     try:
         created = twilio_client(secrets=secrets).calls.create(
             to=call.customer_phone,
