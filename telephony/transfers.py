@@ -1,7 +1,12 @@
-"""Handing a live call to a person: each provider's cold transfer, chosen by the call's provider.
+"""Handing a live call to a person, chosen by the call's provider.
 
-Exotel has none to call: the bot closes the stream and the merchant's Exotel flow runs its
-next applet (connect to an agent), so there the transfer is the stream ending.
+Cold: the provider connects the customer to the number in place of the bot (Twilio, Plivo).
+Exotel has no call for it: the bot closes the stream and the merchant's Exotel flow runs its
+next applet, a Connect applet that asks Breeze for the number (exotel/answer.py).
+
+Warm (Twilio): the agent is rung while the bot holds the customer; when the agent answers
+they hear a summary and the customer joins them in a conference (the bot leaves); when the
+agent does not, the worker is told and the template decides (docs/telephony.md).
 """
 
 from __future__ import annotations
@@ -9,14 +14,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calls.models import Call
+from telephony.providers.exotel.client import exotel_transfer
 from telephony.providers.plivo.client import plivo_transfer
-from telephony.providers.twilio.client import twilio_transfer
+from telephony.providers.twilio.client import twilio_agent_dial, twilio_transfer
 
-TRANSFERS: dict[str, Callable[..., bool]] = {"twilio": twilio_transfer, "plivo": plivo_transfer}
+TRANSFERS: dict[str, Callable[..., bool]] = {
+    "twilio": twilio_transfer,
+    "plivo": plivo_transfer,
+    "exotel": exotel_transfer,
+}
+AGENT_DIALS: dict[str, Callable[..., bool]] = {"twilio": twilio_agent_dial}
 
 
 def call_transfer(*, call_id: int, number: str) -> bool:
     """Ask the call's provider to connect the customer to `number`; False if it cannot."""
-    call = Call.objects.get(pk=call_id)
+    call = Call.objects.select_related("template_version").get(pk=call_id)
     transfer = TRANSFERS.get(call.provider)
     return transfer is not None and transfer(call=call, number=number)
+
+
+def call_agent_dial(*, call_id: int, number: str, ring_timeout: int) -> bool | None:
+    """Ring the agent of a warm transfer; None if the call's provider has no warm transfer."""
+    call = Call.objects.select_related("template_version").get(pk=call_id)
+    dial = AGENT_DIALS.get(call.provider)
+    if dial is None:
+        return None
+    return dial(call=call, number=number, ring_timeout=ring_timeout)

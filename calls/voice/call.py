@@ -19,6 +19,7 @@ from calls.live.events import status_event
 from calls.models import Call
 from calls.selectors import call_context_load
 from calls.services import call_end, call_mark_in_progress
+from calls.voice.line import control_start, control_stop, transfer_after_bot_left
 from calls.voice.pipeline import build_call_session
 from calls.voice.serializers import build_serializer
 from templates_app.pipecat_compat import WorkerRunner
@@ -80,6 +81,8 @@ def _ending(
 ) -> CallEnding:
     if end_reason == "transferred":
         return CallEnding(Disposition.TRANSFERRED, end_reason)
+    if end_reason == "voicemail":
+        return CallEnding(Disposition.VOICEMAIL, end_reason)
     if hung_up_by_customer:
         early = customer_turns == 0 and bot_turns <= 1
         return CallEnding(
@@ -104,10 +107,13 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     session.feed.publish(status_event(status=Call.Status.IN_PROGRESS))
     session.end_requests.start()
     pump = asyncio.create_task(_pump(connection, inbound))
+    control = control_start(session, call_id=call_id)
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(session.worker)
     await runner.run()
     hung_up_by_customer = pump.done()
+    await control_stop(control)
+    await transfer_after_bot_left(session, call_id=call_id)
     await session.end_requests.stop()
     pump.cancel()
     session.recorder.finish()

@@ -16,6 +16,7 @@ from calls.live.feed import EndRequests, LiveFeed
 from calls.selectors import CallContext
 from calls.services import call_record_turn
 from calls.tracing import turn_span_record
+from calls.voice.line import LineControl
 from calls.voice.recorder import CallRecorder, TurnRecord
 from calls.voice.runtime import CallRuntime
 from calls.voice.serializers import DEFAULT_OUT_10MS_CHUNKS, OUT_10MS_CHUNKS
@@ -24,6 +25,7 @@ from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService
 from calls.voice.transport import RelayTransport, Send
 from calls.voice.turns import NodeTurnSettings
 from calls.voice.writer import CallWriter
+from templates_app.definition.transfer import transfer_plan
 from templates_app.dialogue.rules_llm import RulesLLMService
 from templates_app.flows.builder import BuiltFlow, build_flow
 from templates_app.pipecat_compat import (
@@ -124,6 +126,8 @@ def build_call_session(
         time_zone=context.time_zone,
         writer=writer,
         apply_node_settings=apply_node_settings,
+        transfer=transfer_plan(context.inputs.definition),
+        keep_line=LineControl(serializer).keep,
     )
     flow = build_flow(
         context.inputs,

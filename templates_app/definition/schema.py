@@ -259,6 +259,23 @@ OUTCOME = _object(
     },
     ["name"],
 )
+TRANSFER = _object(
+    {
+        "mode": {"enum": ["cold", "warm"]},
+        "number": PHONE,
+        "no_answer": {"enum": ["return_to_bot", "end"]},
+        "no_answer_message": TEXT,
+        "return_node": NAME,
+        "ring_timeout": {"type": "integer", "minimum": 5, "maximum": 120},
+    },
+    ["number"],
+)
+VOICEMAIL = {
+    **_object({"action": {"enum": ["hangup", "message"]}, "message": TEXT}, ["action"]),
+    # A message to leave needs its text.
+    "if": {"properties": {"action": {"const": "message"}}},
+    "then": {"required": ["message"], "properties": {"message": {"minLength": 1}}},
+}
 DEFINITION_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     **_object(
@@ -290,6 +307,8 @@ DEFINITION_SCHEMA: dict[str, Any] = {
                 }
             ),
             "transfer_number": PHONE,
+            "transfer": TRANSFER,
+            "voicemail": VOICEMAIL,
             "variables": {"type": "array", "items": VARIABLE, "maxItems": 100},
             # When true, a lead's payload may carry only declared variables.
             "variables_strict": {"type": "boolean"},

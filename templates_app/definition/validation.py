@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from templates_app.definition.extraction import extraction_issues
 from templates_app.definition.schema import DEFINITION_SCHEMA
+from templates_app.definition.transfer import transfer_plan
 from templates_app.definition.variables import BUILTIN_VARIABLES, placeholders, strings_with_paths
 from templates_app.types import Issue, ValidationReport
 
@@ -154,6 +155,9 @@ class _SemanticChecker:
             yield f"$.global_functions[{index}]", function
 
     def check_transitions(self) -> None:
+        return_node = (self.definition.get("transfer") or {}).get("return_node")
+        if return_node is not None and return_node not in self.node_names:
+            self.error("$.transfer.return_node", f"no node is named {return_node!r}")
         for path, function in self.all_functions():
             target = function.get("transition_to")
             if target is not None and target not in self.node_names:
@@ -172,11 +176,13 @@ class _SemanticChecker:
                 self.check_hook(f"{path}.hooks[{hook_index}]", hook, properties)
             if function.get("http"):
                 self.check_http(f"{path}.http", function["http"])
-            if function.get("handler") == "transfer_to_agent" and not self.definition.get(
-                "transfer_number"
+            if (
+                function.get("handler") == "transfer_to_agent"
+                and transfer_plan(self.definition) is None
             ):
                 self.error(
-                    f"{path}.handler", "transfer_to_agent needs transfer_number in the template"
+                    f"{path}.handler",
+                    "transfer_to_agent needs transfer.number (or transfer_number) in the template",
                 )
             if not function.get("examples") and not function.get("dtmf"):
                 self.warn(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.call_config import EffectiveConfig
+from templates_app.definition.transfer import transfer_plan
 from templates_app.definition.variables import render
 from templates_app.dialogue.matching import DTMF_PREFIX, FunctionSpec
 from templates_app.flows.factory import FlowInputs
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 # Synthetic nodes the builder adds for builtins that end the bot's part of the call.
 END_NODE = "__end__"
+HOLD_NODE = "__hold__"
 Handler = Any  # a Pipecat Flows handler: async (args, flow_manager) -> (result, next node)
 
 
@@ -54,6 +56,8 @@ class BuiltFlow:
         self.config = config
         self.nodes = {node["name"]: node for node in definition["nodes"]}
         self.current_node: str | None = None
+        # The node a warm transfer left, where the conversation resumes if nobody answers.
+        self.transfer_from = ""
         self._greeted = False
         self._background: set[asyncio.Task[Any]] = set()
         self.global_functions: list[FlowsFunctionSchema | FlowsDirectFunction] = [
@@ -122,6 +126,37 @@ class BuiltFlow:
             "respond_immediately": False,
         }
 
+    async def hold_node(self, message: str | None) -> NodeConfig:
+        """Where the bot waits, saying `message`, while a warm transfer's agent is rung."""
+        self.transfer_from = self.current_node or self.initial_node
+        self.current_node = HOLD_NODE
+        await self.runtime.node_entered(node=HOLD_NODE, settings=self.config.call)
+        actions: list[ActionConfig] = []
+        if message:
+            actions.append({"type": "tts_say", "text": self.text(message)})
+        return {
+            "name": HOLD_NODE,
+            "task_messages": [
+                {
+                    "role": "developer",
+                    "content": "An agent is being called. Ask the customer to stay on the line.",
+                }
+            ],
+            "functions": [],
+            "pre_actions": actions,
+            "respond_immediately": False,
+        }
+
+    async def resume_after_transfer(self) -> NodeConfig:
+        """The node the conversation goes on at when a warm transfer's agent did not answer."""
+        plan = transfer_plan(self.definition)
+        return await self.enter((plan and plan.return_node) or self.transfer_from)
+
+    def _transfer_number(self) -> str:
+        plan = transfer_plan(self.definition)
+        # Validation refuses transfer_to_agent in a template without a number.
+        return plan.number if plan else ""
+
     async def drain(self) -> None:
         """Wait for fire-and-forget hooks (tests and the playground; a call never waits)."""
         if self._background:
@@ -157,7 +192,7 @@ class BuiltFlow:
                 node=self.current_node or "", function=name, arguments={}
             )
             if name == "transfer_to_agent":
-                await self.runtime.transfer_requested(number=self.definition["transfer_number"])
+                await self.runtime.transfer_requested(number=self._transfer_number())
             elif name == "end_call":
                 await self.runtime.end_requested(reason="template_action")
             else:
@@ -243,7 +278,8 @@ class BuiltFlow:
             now = self.runtime.now()
             return {"time": now.strftime("%H:%M"), "date": now.date().isoformat()}, None
         if handler == "transfer_to_agent":
-            await self.runtime.transfer_requested(number=self.definition["transfer_number"])
+            if await self.runtime.transfer_requested(number=self._transfer_number()):
+                return {"status": "holding"}, await self.hold_node(function.get("message"))
             return {"status": "transferring"}, await self.end_node(function.get("message"))
         await self.runtime.end_requested(reason="customer_requested")
         return {"status": "ending"}, await self.end_node(function.get("message"))

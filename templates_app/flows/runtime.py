@@ -25,7 +25,9 @@ class FlowRuntime(Protocol):
 
     async def http_request(self, *, request: HttpRequest) -> HttpResult: ...
 
-    async def transfer_requested(self, *, number: str) -> None: ...
+    async def transfer_requested(self, *, number: str) -> bool:
+        """True while the bot holds the customer (a warm transfer's agent is ringing)."""
+        ...
 
     async def end_requested(self, *, reason: str) -> None: ...
 
@@ -73,8 +75,10 @@ class RecordingRuntime:
             return await send_http_request(request)
         return self.http_responses.get(request.url, HttpResult(status=200, body={"dry_run": True}))
 
-    async def transfer_requested(self, *, number: str) -> None:
+    async def transfer_requested(self, *, number: str) -> bool:
+        # A dry run transfers nobody, so the bot never holds.
         self._record("transfer_requested", number=number)
+        return False
 
     async def end_requested(self, *, reason: str) -> None:
         self._record("end_requested", reason=reason)

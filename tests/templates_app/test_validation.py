@@ -189,9 +189,30 @@ def test_transfer_builtin_needs_a_transfer_number(order_definition: dict[str, An
     assert [issue.as_dict() for issue in report.errors] == [
         {
             "path": "$.global_functions[0].handler",
-            "message": "transfer_to_agent needs transfer_number in the template",
+            "message": "transfer_to_agent needs transfer.number (or transfer_number) in the template",
         }
     ]
+
+
+def test_a_transfer_block_gives_the_number_and_its_return_node_must_exist(
+    order_definition: dict[str, Any],
+) -> None:
+    del order_definition["transfer_number"]
+    order_definition["transfer"] = {"mode": "warm", "number": "+15555550177", "return_node": "nope"}
+
+    report = validate_definition(order_definition)
+
+    assert [issue.as_dict() for issue in report.errors] == [
+        {"path": "$.transfer.return_node", "message": "no node is named 'nope'"}
+    ]
+
+
+def test_a_voicemail_message_needs_its_text(order_definition: dict[str, Any]) -> None:
+    order_definition["voicemail"] = {"action": "message"}
+
+    report = validate_definition(order_definition)
+
+    assert [issue.path for issue in report.errors] == ["$.voicemail"]
 
 
 def test_secrets_make_placeholders_resolvable(order_definition: dict[str, Any]) -> None:

@@ -11,3 +11,8 @@ PLIVO_API_BASE_URL = env_str("PLIVO_API_BASE_URL", "https://api.plivo.com")
 EXOTEL_API_BASE_URL = env_str("EXOTEL_API_BASE_URL", "")
 # Seconds Breeze waits for a provider's REST API before treating it as unavailable.
 TELEPHONY_HTTP_TIMEOUT = 10.0
+# What a warm transfer's customer hears in the conference until the agent joins (Twilio's own
+# default hold music unless a deployment serves its own TwiML or audio).
+TWILIO_HOLD_MUSIC_URL = env_str(
+    "TWILIO_HOLD_MUSIC_URL", "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical"
+)

@@ -103,3 +103,12 @@ def exotel_fetch_status(*, call: Call) -> str | None:
         return str(response.json()["Call"]["Status"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def exotel_transfer(*, call: Call, number: str) -> bool:
+    """Nothing to ask Exotel: when the bot closes the stream the flow's next applet runs.
+
+    A Connect applet there, with its dynamic URL set to Breeze's, dials the template's
+    transfer number (answer.py). Only a call Exotel has named can be handed on.
+    """
+    return bool(call.provider_call_id)

@@ -6,7 +6,7 @@ from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from calls.models import Call
 from calls.recordings.selectors import recording_mode
@@ -109,14 +109,71 @@ def twilio_transfer(*, call: Call, number: str) -> bool:
 
     False if Twilio no longer has the call live.
     """
+    dial = VoiceResponse()
+    dial.dial(number)
+    return _twiml_replace(call=call, twiml=str(dial))
+
+
+def _twiml_replace(*, call: Call, twiml: str) -> bool:
+    """Run `twiml` on the customer's live leg; False if Twilio no longer has it live."""
     secrets = provider_secrets(call=call)
     if secrets is None or not call.provider_call_id:
         return False
-    dial = VoiceResponse()
-    dial.dial(number)
     try:
-        twilio_client(secrets=secrets).calls(call.provider_call_id).update(twiml=str(dial))
+        twilio_client(secrets=secrets).calls(call.provider_call_id).update(twiml=twiml)
     except TwilioRestException as error:
         _raise_if_transient(error)
         return False
     return True
+
+
+def conference_name(*, call: Call) -> str:
+    return f"breeze-call-{call.pk}"
+
+
+def twilio_agent_dial(*, call: Call, number: str, ring_timeout: int) -> bool:
+    """Warm transfer, first step: ring the agent while the bot holds the customer.
+
+    When the agent answers, Twilio asks the agent-answer URL, which briefs the agent and
+    moves the customer into the conference; if not, the agent leg's status callback reports
+    it. False if Twilio refused the dial.
+    """
+    secrets = provider_secrets(call=call)
+    if secrets is None:
+        return False
+    try:
+        twilio_client(secrets=secrets).calls.create(
+            to=number,
+            from_=caller_number(call=call, secrets=secrets),
+            url=callback_url(provider="twilio", call_id=call.pk, kind="transfer/agent"),
+            method="POST",
+            status_callback=callback_url(
+                provider="twilio", call_id=call.pk, kind="transfer/status"
+            ),
+            status_callback_method="POST",
+            status_callback_event=["completed"],
+            timeout=ring_timeout,
+        )
+    except TwilioRestException as error:
+        _raise_if_transient(error)
+        return False
+    return True
+
+
+def twilio_customer_to_conference(*, call: Call) -> bool:
+    """Warm transfer, last step: the customer's leg joins the agent's conference.
+
+    Replacing the leg's TwiML ends its media stream, so the bot leaves. Hold music plays
+    until the agent (who starts the conference) has heard the summary and joins; whoever
+    leaves last ends it. False if Twilio no longer has the customer's call live.
+    """
+    response = VoiceResponse()
+    dial = Dial()
+    dial.conference(
+        conference_name(call=call),
+        start_conference_on_enter=False,
+        end_conference_on_exit=True,
+        wait_url=settings.TWILIO_HOLD_MUSIC_URL,
+    )
+    response.append(dial)
+    return _twiml_replace(call=call, twiml=str(response))

@@ -13,7 +13,10 @@ from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
 from pytest_httpserver import HTTPServer
 
 from calls.models import Call
+from calls.services import call_end
+from telephony.providers.exotel.signature import exotel_call_secret
 from telephony.transfers import call_transfer
+from templates_app.models import TemplateVersion
 from tests.telephony.providers import test_exotel, test_plivo, test_twilio
 from tests.telephony.providers.conftest import PUBLIC
 
@@ -95,9 +98,39 @@ def test_plivo_transfer_xml_for_another_number_is_refused(
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("provider", ["exotel", "simulator"])
-def test_providers_without_a_transfer_call_say_so(provider_call: MakeCall, provider: str) -> None:
-    secrets = test_exotel.SECRETS if provider == "exotel" else None
-    call = _live(provider_call(provider, secrets), "CA1")
+def test_the_simulator_has_no_transfer_call(provider_call: MakeCall) -> None:
+    call = _live(provider_call("simulator", None), "CA1")
 
     assert call_transfer(call_id=call.pk, number=AGENT) is False
+
+
+def test_exotel_transfers_by_ending_the_stream_once_exotel_named_the_call(
+    provider_call: MakeCall,
+) -> None:
+    call = provider_call("exotel", test_exotel.SECRETS)
+
+    assert call_transfer(call_id=call.pk, number=AGENT) is False
+    assert call_transfer(call_id=_live(call, test_exotel.CALL_SID).pk, number=AGENT) is True
+
+
+def _exotel_dial(client: Client, call: Call, secret: str) -> tuple[int, bytes]:
+    response = client.get(
+        "/telephony/exotel/dial/",
+        {"CallSid": test_exotel.CALL_SID, "CustomField": f"{call.pk}.{secret}"},
+    )
+    return response.status_code, response.content
+
+
+def test_exotels_connect_applet_gets_the_templates_number_after_a_transfer(
+    provider_call: MakeCall, client: Client
+) -> None:
+    call = _live(provider_call("exotel", test_exotel.SECRETS), test_exotel.CALL_SID)
+    TemplateVersion.objects.filter(pk=call.template_version_id).update(
+        definition={**call.template_version.definition, "transfer": {"number": AGENT}}
+    )
+    secret = exotel_call_secret(call_id=call.pk)
+
+    assert _exotel_dial(client, call, secret) == (404, b"")
+    call_end(call_id=call.pk, disposition=Call.Disposition.TRANSFERRED, end_reason="transferred")
+    assert _exotel_dial(client, call, secret) == (200, AGENT.encode())
+    assert _exotel_dial(client, call, "forged")[0] == 403
