@@ -44,7 +44,11 @@ def call_extraction_begin(*, call_id: int) -> bool:
     Call.objects.filter(pk=call_id, extraction_status=Extraction.NONE).update(
         extraction_status=Extraction.PENDING
     )
-    transaction.on_commit(lambda: call_extract_task.delay(call_id))
+    # A provider's hang-up callback may end the call while its worker is still storing the
+    # last turns; the worker's own end comes after them.
+    worker_may_be_writing = bool(call.worker_id) and call.end_reason.startswith("provider_")
+    countdown = settings.EXTRACTION_TRANSCRIPT_GRACE_SECONDS if worker_may_be_writing else 0
+    transaction.on_commit(lambda: call_extract_task.apply_async((call_id,), countdown=countdown))
     return True
 
 

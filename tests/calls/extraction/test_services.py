@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone as dt_timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from breeze.celery import app as celery_app
 from calls.extraction.services import call_extraction_run, call_extractions_sweep
 from calls.models import Call
 from calls.services import call_end, call_mark_in_progress, call_record_turn
@@ -418,3 +423,45 @@ def test_the_sweeper_reenqueues_lost_extractions_and_times_out_late_ones(
     assert event["data"]["call_id"] == late.pk
     assert event["data"]["extraction"]["status"] == "timed_out"
     assert event_validation_errors(event) == []
+
+
+@pytest.fixture
+def broker() -> Iterator[redis.Redis]:
+    """Tasks go to the test Redis instead of running eagerly; the queue starts empty."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("postcall")
+    celery_app.conf.task_always_eager = False
+    yield client
+    celery_app.conf.task_always_eager = True
+    client.delete("postcall")
+
+
+def _queued(client: redis.Redis) -> list[tuple[str, str, str | None]]:
+    messages = [json.loads(raw) for raw in client.lrange("postcall", 0, -1)]
+    return [(m["headers"]["task"], m["headers"]["argsrepr"], m["headers"]["eta"]) for m in messages]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("extracting")
+@pytest.mark.parametrize(
+    ("end_reason", "waits"), [("provider_completed", True), ("customer_hangup", False)]
+)
+def test_extraction_waits_for_the_worker_when_the_provider_ended_the_call(
+    call: Call,
+    broker: redis.Redis,
+    end_reason: str,
+    waits: bool,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    call_mark_in_progress(call_id=call.pk, worker_id="w1")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_end(call_id=call.pk, disposition="answered", end_reason=end_reason)
+
+    [(task, args, eta)] = _queued(broker)
+    assert (task, args) == ("calls.extraction.tasks.call_extract_task", f"({call.pk},)")
+    if waits:
+        assert eta is not None
+        delay = (datetime.fromisoformat(eta) - dt_timezone.now()).total_seconds()
+        assert 3.5 < delay <= 5
+    else:
+        assert eta is None
