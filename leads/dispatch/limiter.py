@@ -1,4 +1,4 @@
-"""The call limiter: leased, expiring slots in Redis, one sorted set per merchant and template.
+"""The call limiter: leased, expiring slots in Redis; a sorted set per merchant, template, number.
 
 A slot is the call id scored by its lease expiry. Taking slots is one Lua script (atomic in
 Redis): drop expired leases, refuse if any set is at its cap, else add the call to every set.
@@ -56,11 +56,33 @@ def template_key(template_id: int) -> str:
     return f"{PREFIX}template:{template_id}"
 
 
-def call_slots(*, merchant_id: int, template_id: int, template_cap: int | None) -> list[Slot]:
-    slots = [Slot(merchant_key(merchant_id), settings.BREEZE_MERCHANT_CONCURRENCY)]
+def caller_key(merchant_id: int, number: str) -> str:
+    return f"{PREFIX}caller:{merchant_id}:{number}"
+
+
+def call_slots(
+    *,
+    merchant_id: int,
+    merchant_cap: int,
+    template_id: int,
+    template_cap: int | None,
+    caller_number: str | None = None,
+    caller_cap: int | None = None,
+) -> list[Slot]:
+    slots = [Slot(merchant_key(merchant_id), merchant_cap)]
     if template_cap:
         slots.append(Slot(template_key(template_id), template_cap))
+    if caller_number and caller_cap:
+        slots.append(Slot(caller_key(merchant_id, caller_number), caller_cap))
     return slots
+
+
+def call_slot_keys(*, merchant_id: int, template_id: int, caller_number: str | None) -> list[str]:
+    """Every key a call may hold a slot in (releasing a slot never held is harmless)."""
+    keys = [merchant_key(merchant_id), template_key(template_id)]
+    if caller_number:
+        keys.append(caller_key(merchant_id, caller_number))
+    return keys
 
 
 def limiter_acquire(*, call_id: int, slots: Sequence[Slot], client: redis.Redis) -> bool:

@@ -1,14 +1,14 @@
-"""At most `BREEZE_CALLS_PER_NUMBER_PER_HOUR` calls to one number per merchant in any hour."""
+"""At most the merchant's `calls_per_number_per_hour` calls to one number in any hour."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from django.conf import settings
 from django.db.models import Count, Min
 
 from calls.models import Call
+from leads.dispatch.limits import Limits
 from leads.models import Lead
 
 HOUR = dt.timedelta(hours=1)
@@ -21,10 +21,14 @@ class NumberCap:
     the cap is a courtesy limit on how often a customer's phone rings, not a lock.
     """
 
-    def __init__(self, *, leads: Iterable[Lead], now: dt.datetime) -> None:
+    def __init__(
+        self, *, leads: Iterable[Lead], now: dt.datetime, limits: Mapping[int, Limits]
+    ) -> None:
         leads = list(leads)
         self.now = now
-        self.cap = settings.BREEZE_CALLS_PER_NUMBER_PER_HOUR
+        self.caps = {
+            merchant_id: limit.calls_per_number_per_hour for merchant_id, limit in limits.items()
+        }
         recent = (
             Call.objects.filter(
                 merchant_id__in={lead.merchant_id for lead in leads},
@@ -41,7 +45,7 @@ class NumberCap:
     def next_allowed(self, lead: Lead) -> dt.datetime | None:
         """None if `lead` may be dialled now, else when its number's hour frees a call."""
         calls = self.seen.get((lead.merchant_id, lead.phone), [])
-        if len(calls) < self.cap:
+        if len(calls) < self.caps[lead.merchant_id]:
             return None
         return min(calls) + HOUR
 

@@ -17,7 +17,8 @@ from calls.models import Call
 from calls.webhooks.events import EventType
 from leads.campaigns.services import campaign_retry_status
 from leads.dispatch.events import lead_event_emit
-from leads.dispatch.limiter import limiter_redis, limiter_release, merchant_key, template_key
+from leads.dispatch.limiter import call_slot_keys, limiter_redis, limiter_release
+from leads.dispatch.limits import leased_caller_number
 from leads.dispatch.retry import Verdict, retry_decide
 from leads.dispatch.services import lead_opening
 from leads.models import Lead
@@ -35,13 +36,9 @@ _FINAL = {
 }
 
 
-def _release_slot(*, call_id: int, merchant_id: int, template_id: int) -> None:
+def _release_slot(*, call_id: int, keys: list[str]) -> None:
     try:
-        limiter_release(
-            call_id=call_id,
-            keys=[merchant_key(merchant_id), template_key(template_id)],
-            client=limiter_redis(),
-        )
+        limiter_release(call_id=call_id, keys=keys, client=limiter_redis())
     except redis.RedisError:
         # The lease expires on its own and the reconciler drops ended calls' slots.
         logger.warning("call %s: limiter slot not released (Redis unavailable)", call_id)
@@ -85,11 +82,14 @@ def _lead_settle(call: Call) -> None:
         "outcome_fields": call.outcome_fields,
     }
     active = [Status.DIALING, Status.IN_CALL]
-    transaction.on_commit(
-        lambda: _release_slot(
-            call_id=call.pk, merchant_id=lead.merchant_id, template_id=lead.template_id
-        )
+    keys = call_slot_keys(
+        merchant_id=lead.merchant_id,
+        template_id=lead.template_id,
+        caller_number=leased_caller_number(
+            execution=lead.template_version.definition.get("execution", {}), call_id=call.pk
+        ),
     )
+    transaction.on_commit(lambda: _release_slot(call_id=call.pk, keys=keys))
     if decision.verdict is Verdict.RETRY:
         assert decision.retry_at is not None
         # Outside the window the retry waits for its next opening; it is never dropped.

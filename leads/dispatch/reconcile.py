@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from calls.models import Call
 from calls.services import call_end
-from leads.dispatch.limiter import PREFIX, merchant_key, template_key
+from leads.dispatch.limiter import PREFIX, call_slot_keys
+from leads.dispatch.limits import leased_caller_number
 from telephony.services import call_place_enqueue
+from templates_app.models import TemplateVersion
 
 logger = logging.getLogger(__name__)
 # A slot this young may belong to a dispatch whose transaction has not committed yet.
@@ -66,12 +68,23 @@ def limiter_reconcile(*, client: redis.Redis) -> tuple[int, int]:
     members whose call has ended, or never committed, are removed (leaked slots).
     """
     holders: dict[str, set[int]] = defaultdict(set)
-    unfinished = Call.objects.filter(lead__isnull=False).exclude(status=Call.Status.ENDED)
-    for call_id, merchant_id, template_id in unfinished.values_list(
-        "pk", "merchant_id", "lead__template_id"
-    ):
-        holders[merchant_key(merchant_id)].add(call_id)
-        holders[template_key(template_id)].add(call_id)
+    unfinished = list(
+        Call.objects.filter(lead__isnull=False)
+        .exclude(status=Call.Status.ENDED)
+        .values_list("pk", "merchant_id", "lead__template_id", "template_version_id")
+    )
+    executions = {
+        version_id: definition.get("execution", {})
+        for version_id, definition in TemplateVersion.objects.filter(
+            pk__in={row[3] for row in unfinished}
+        ).values_list("pk", "definition")
+    }
+    for call_id, merchant_id, template_id, version_id in unfinished:
+        number = leased_caller_number(execution=executions[version_id], call_id=call_id)
+        for key in call_slot_keys(
+            merchant_id=merchant_id, template_id=template_id, caller_number=number
+        ):
+            holders[key].add(call_id)
     now = time.time()
     expiry = now + settings.BREEZE_LIMITER_LEASE_SECONDS
     young = expiry - _GRACE_SECONDS

@@ -18,6 +18,7 @@ from config.models import Merchant
 from config.tracing.context import span_from
 from leads.dispatch.dnc import dnc_listed, lead_block
 from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
+from leads.dispatch.limits import Limits, dispatch_limits, leased_caller_number
 from leads.dispatch.number_cap import NumberCap
 from leads.dispatch.windows import lead_zone, next_opening
 from leads.models import Lead
@@ -138,6 +139,7 @@ class _Batch:
     now: dt.datetime
     client: redis.Redis
     blocked: set[int]
+    limits: dict[int, Limits]
     number_cap: NumberCap
 
 
@@ -172,10 +174,14 @@ def _dispatch_checked(lead: Lead, *, batch: _Batch, report: DispatchReport) -> N
     try:
         with transaction.atomic():
             call_id = _dial(lead, execution=execution)
+            limits = batch.limits[lead.merchant_id]
             slots = call_slots(
                 merchant_id=lead.merchant_id,
+                merchant_cap=limits.concurrent_calls,
                 template_id=lead.template_id,
                 template_cap=execution.get("concurrency_cap"),
+                caller_number=leased_caller_number(execution=execution, call_id=call_id),
+                caller_cap=limits.concurrent_calls_per_caller_number,
             )
             if not limiter_acquire(call_id=call_id, slots=slots, client=batch.client):
                 raise _NoSlotError
@@ -204,11 +210,13 @@ def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
     with transaction.atomic():
         leads = leads_claim_due(now=now, limit=limit or settings.BREEZE_DISPATCH_BATCH)
         report.claimed = len(leads)
+        limits = dispatch_limits(merchant_ids={lead.merchant_id for lead in leads})
         batch = _Batch(
             now=now,
             client=limiter_redis(),
             blocked=dnc_listed(leads=leads),
-            number_cap=NumberCap(leads=leads, now=now),
+            limits=limits,
+            number_cap=NumberCap(leads=leads, now=now, limits=limits),
         )
         for lead in leads:
             _dispatch_one(lead, batch=batch, report=report)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.http import HttpResponse
 from calls.models import Call
 from calls.services import call_end
 from config.selectors import provider_credential_get_active, provider_credential_secrets
-from templates_app.definition.providers import provider_choice
+from templates_app.definition.providers import provider_choice, select_number
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +57,8 @@ def provider_secrets(*, call: Call) -> dict[str, str] | None:
 def caller_number(*, call: Call, secrets: dict[str, str]) -> str:
     """The number to call from: the template's numbers for this provider, else the credential's."""
     execution = call.template_version.definition.get("execution", {})
-    choice = provider_choice(execution, provider=call.provider)
-    numbers = choice.caller_numbers
-    if not numbers:
-        return secrets.get("caller_number", "")
-    selection = choice.number_selection
-    if selection == "random":
-        return random.SystemRandom().choice(numbers)
-    if selection == "round_robin":
-        # Call ids are sequential, so this spreads consecutive calls over the numbers.
-        return numbers[call.pk % len(numbers)]
-    return numbers[0]
+    number = select_number(provider_choice(execution, provider=call.provider), call_id=call.pk)
+    return secrets.get("caller_number", "") if number is None else number
 
 
 def placement_refuse(*, call: Call, end_reason: str, detail: str) -> None:

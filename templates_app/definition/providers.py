@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,3 +54,20 @@ def provider_after(
         return None
     later = execution_providers(execution, default=default)[names.index(provider) + 1 :]
     return later[0] if later else None
+
+
+def select_number(choice: ProviderChoice, *, call_id: int) -> str | None:
+    """The caller number `choice` gives call `call_id`; None when the template lists none.
+
+    A pure function of the call id, so the dispatcher (which leases a slot for the number)
+    and the placement (which dials from it) agree.
+    """
+    numbers = choice.caller_numbers
+    if not numbers:
+        return None
+    if choice.number_selection == "random":
+        return random.Random(call_id).choice(numbers)  # noqa: S311 - spreading, not secrecy
+    if choice.number_selection == "round_robin":
+        # Call ids are sequential, so this spreads consecutive calls over the numbers.
+        return numbers[call_id % len(numbers)]
+    return numbers[0]
