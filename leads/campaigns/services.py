@@ -98,6 +98,31 @@ def _check_limits(values: dict[str, Any]) -> None:
         )
 
 
+def campaign_check(
+    *,
+    merchant_id: int,
+    template_id: int,
+    name: str,
+    lead_import: LeadImport | None,
+    lead_filter: LeadFilter | None,
+    limits: dict[str, Any],
+) -> None:
+    """Refuse a campaign the API or the admin describes wrongly, naming the field at fault."""
+    if (lead_import is None) == (lead_filter is None):
+        raise CampaignValidationError(
+            "Give either a lead import or a lead filter.", field="lead_import"
+        )
+    if not name.strip():
+        raise CampaignValidationError("A name.", field="name")
+    _check_limits(limits)
+    if lead_import is not None and (
+        lead_import.merchant_id != merchant_id or lead_import.template_id != template_id
+    ):
+        raise CampaignValidationError(
+            "The import is for another template or merchant.", field="lead_import"
+        )
+
+
 def campaign_create(
     *,
     merchant_id: int,
@@ -117,25 +142,20 @@ def campaign_create(
     runs. Rows an import commits after this (it may still be running) join it the same way:
     the import row is locked here and by each chunk, so no chunk slips between the two.
     """
-    if (lead_import is None) == (lead_filter is None):
-        raise CampaignValidationError(
-            "Give either a lead import or a lead filter.", field="lead_import"
-        )
-    if not name.strip():
-        raise CampaignValidationError("A name.", field="name")
     limits = {
         "calls_per_minute": calls_per_minute,
         "max_concurrency": max_concurrency,
         "failure_threshold": failure_threshold,
         "failure_window": failure_window,
     }
-    _check_limits(limits)
-    if lead_import is not None and (
-        lead_import.merchant_id != merchant_id or lead_import.template_id != template_id
-    ):
-        raise CampaignValidationError(
-            "The import is for another template or merchant.", field="lead_import"
-        )
+    campaign_check(
+        merchant_id=merchant_id,
+        template_id=template_id,
+        name=name,
+        lead_import=lead_import,
+        lead_filter=lead_filter,
+        limits=limits,
+    )
     with transaction.atomic():
         if lead_import is not None:
             LeadImport.objects.select_for_update().filter(pk=lead_import.pk).first()
