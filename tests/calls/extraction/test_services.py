@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -437,7 +437,8 @@ def broker() -> Iterator[redis.Redis]:
 
 
 def _queued(client: redis.Redis) -> list[tuple[str, str, str | None]]:
-    messages = [json.loads(raw) for raw in client.lrange("postcall", 0, -1)]
+    raw_messages = cast("list[bytes]", client.lrange("postcall", 0, -1))
+    messages = [json.loads(raw) for raw in raw_messages]
     return [(m["headers"]["task"], m["headers"]["argsrepr"], m["headers"]["eta"]) for m in messages]
 
 
