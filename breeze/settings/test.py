@@ -1,7 +1,7 @@
 """Test settings: the same real PostgreSQL and Redis, kept apart from a running dev stack."""
 
 from breeze.settings.base import *  # noqa: F403
-from breeze.settings.env import env_str, local_secret
+from breeze.settings.env import env_bool, env_str, local_secret
 
 DEBUG = False
 SECRET_KEY = local_secret("SECRET_KEY", LOCAL_STATE_DIR / "secret_key")
@@ -17,6 +17,14 @@ BREEZE_DISPATCH_KICK = False
 # never placed into a dev stack on :8000.
 PUBLIC_BASE_URL = "http://127.0.0.1:9"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Processes a test starts (Daphne, the voice pool) share one layer only through Redis.
+if env_bool("TEST_REDIS_CHANNEL_LAYER", default=False):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "test-asgi"},
+        }
+    }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     **STORAGES,

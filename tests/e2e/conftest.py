@@ -89,7 +89,8 @@ def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
     for key in client.scan_iter(f"{pool.PREFIX}*"):
         client.delete(key)
     port = free_port()
-    env = subprocess_env()
+    # The live-call feed goes from a worker to Daphne through the Redis channel layer.
+    env = subprocess_env(TEST_REDIS_CHANNEL_LAYER="1")
     web = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "breeze.asgi:application"]
     voice = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", str(POOL_SIZE)]
     with (
