@@ -10,6 +10,8 @@ from leads.campaigns.bucket import PREFIX
 from leads.campaigns.services import LeadFilter, campaign_create, campaign_start
 from leads.models import Campaign, Lead
 from templates_app.models import Template
+from templates_app.services import template_load_demos
+from tests.conftest import Tenants
 
 # The dispatch tests' fixtures: a template open all day, leads on their own numbers, the
 # limiter's Redis cleared, and the simulator's dials recorded at the provider boundary.
@@ -67,3 +69,16 @@ def start(django_capture_on_commit_callbacks: Any) -> Callable[[Campaign], Campa
             return campaign_start(campaign_id=campaign.pk, actor="user:acme-operator")
 
     return do
+
+
+@pytest.fixture
+def globex_campaign(tenants: Tenants) -> Campaign:
+    """A draft campaign of the other merchant."""
+    template_load_demos(merchant=tenants.globex)
+    return campaign_create(
+        merchant_id=tenants.globex.pk,
+        template_id=Template.objects.get(merchant=tenants.globex, slug="order-confirmation").pk,
+        name="Globex",
+        created_by="user:globex",
+        lead_filter=LeadFilter(),
+    )

@@ -13,12 +13,9 @@ from django.urls import reverse
 from calls.models import Call
 from calls.services import call_end, call_mark_in_progress, call_update_outcome
 from config.models import Membership
-from leads.campaigns.services import LeadFilter, campaign_create
 from leads.dispatch.services import leads_dispatch_batch
 from leads.models import Campaign, Lead
 from templates_app.models import Template
-from templates_app.services import template_load_demos
-from tests.conftest import Tenants
 from tests.leads.dispatch.conftest import Dials
 
 Role = Membership.Role
@@ -170,17 +167,9 @@ def test_a_viewer_sees_progress_but_may_not_press_buttons(
 
 
 def test_another_merchants_campaign_does_not_exist_in_the_admin(
-    operator: Client, tenants: Tenants
+    operator: Client, globex_campaign: Campaign
 ) -> None:
-    template_load_demos(merchant=tenants.globex)
-    theirs = campaign_create(
-        merchant_id=tenants.globex.pk,
-        template_id=Template.objects.get(merchant=tenants.globex, slug="order-confirmation").pk,
-        name="Globex",
-        created_by="user:globex",
-        lead_filter=LeadFilter(),
-    )
-
+    theirs = globex_campaign
     progress = operator.get(reverse("admin:leads_campaign_progress", args=[theirs.pk]))
     pressed = operator.post(reverse("admin:leads_campaign_control", args=[theirs.pk, "start"]))
 

@@ -9,11 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from config.models import Membership
-from leads.campaigns.services import LeadFilter, campaign_create
 from leads.models import Campaign, Lead
 from templates_app.models import Template
-from templates_app.services import template_load_demos
-from tests.conftest import Tenants
 from tests.leads.conftest import error_fields
 
 Role = Membership.Role
@@ -130,17 +127,9 @@ def test_actions_move_the_campaign_and_refuse_the_wrong_status_with_409(
 
 
 def test_another_merchants_campaign_is_404_everywhere_and_absent_from_the_list(
-    operator: APIClient, tenants: Tenants
+    operator: APIClient, globex_campaign: Campaign
 ) -> None:
-    template_load_demos(merchant=tenants.globex)
-    theirs = campaign_create(
-        merchant_id=tenants.globex.pk,
-        template_id=Template.objects.get(merchant=tenants.globex, slug="order-confirmation").pk,
-        name="Globex",
-        created_by="user:globex",
-        lead_filter=LeadFilter(),
-    )
-
+    theirs = globex_campaign
     for path in ("", "/start", "/pause", "/resume", "/stop"):
         method = operator.get if not path else operator.post
         response = method(f"/api/v1/campaigns/{theirs.pk}{path}")

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from calls.models import Call
@@ -14,6 +16,7 @@ from calls.services import call_end
 from calls.webhooks.events import event_validation_errors
 from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
+from config.models import Membership
 from leads.campaigns.exceptions import CampaignStateError, CampaignValidationError
 from leads.campaigns.services import (
     LeadFilter,
@@ -25,11 +28,13 @@ from leads.campaigns.services import (
 )
 from leads.campaigns.tick import campaign_tick
 from leads.dispatch.services import leads_dispatch_batch
+from leads.imports import lead_import_run, lead_import_start
 from leads.models import Campaign, Lead, LeadTransition
 from templates_app.models import Template
 from tests.leads.dispatch.conftest import ALWAYS, Dials
 
 Status = Campaign.Status
+Role = Membership.Role
 LeadStatus = Lead.Status
 MakeLead = Callable[..., Lead]
 MakeCampaign = Callable[..., Campaign]
@@ -212,3 +217,37 @@ def test_a_stopped_campaigns_call_ends_its_lead_cancelled_instead_of_retried(
         "cancelled",
         "campaign stopped",
     )
+
+
+def test_an_imports_rows_join_its_campaign_even_those_imported_after_it_was_made(
+    dispatch_template: Template,
+    member_of_acme: Callable[[str], User],
+    start: Start,
+) -> None:
+    """The import is still pending when the campaign is made from it: its rows wait for it."""
+    rows = "phone,customer_name,order_id,order_total\n" + "".join(
+        f"+9198000000{index:02d},Customer {index},A{index},{index} rupees\n" for index in range(3)
+    )
+    lead_import = lead_import_start(
+        user=member_of_acme(Role.OPERATOR),
+        file=SimpleUploadedFile("leads.csv", rows.encode(), content_type="text/csv"),
+        template="dispatch-test",
+        merchant=None,
+        execution_mode="TELEPHONY",
+    )
+    campaign = campaign_create(
+        merchant_id=dispatch_template.merchant_id,
+        template_id=dispatch_template.pk,
+        name="From CSV",
+        created_by=ACTOR,
+        lead_import=lead_import,
+    )
+    campaign = start(campaign)
+    # Nothing imported yet, but the import may still add rows: the campaign keeps running.
+    assert campaign_tick(campaign_id=campaign.pk).completed is False
+
+    lead_import_run(import_id=lead_import.pk)
+
+    assert statuses(campaign) == [LeadStatus.QUEUED] * 3
+    assert leads_dispatch_batch().claimed == 0
+    assert len(campaign_tick(campaign_id=campaign.pk).released) == 1
