@@ -59,6 +59,7 @@ class CallAdmin(LiveCallPagesAdmin):
         "end_reason",
         "outcome",
         "outcome_table",
+        "extraction_table",
         "path",
         "started_at",
         "answered_at",
@@ -111,6 +112,30 @@ class CallAdmin(LiveCallPagesAdmin):
             "", "<tr><th>{}</th><td>{}</td></tr>", sorted(call.outcome_fields.items())
         )
         return format_html('<table class="breeze-kv">{}</table>', rows)
+
+    @admin.display(description="extraction")
+    def extraction_table(self, call: Call) -> str:
+        if not call.extraction_status:
+            return "—"
+        result = call.extraction
+        summary = f"{call.get_extraction_status_display()} · {result.get('source') or 'no source'}"
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            [
+                (name, "—" if value is None else value)
+                for name, value in result.get("fields", {}).items()
+            ],
+        )
+        errors = format_html_join(
+            "", "<li>{}</li>", [(error,) for error in result.get("errors", [])]
+        )
+        return format_html(
+            '<p>{}</p><table class="breeze-kv">{}</table><ul class="errorlist">{}</ul>',
+            summary,
+            rows,
+            errors,
+        )
 
     @admin.display(description="conversation")
     def conversation(self, call: Call) -> str:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone as dt_timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from pytest_httpserver import HTTPServer
@@ -26,6 +29,7 @@ from calls.services import call_end, call_mark_in_progress, call_record_turn
 from calls.webhooks.events import event_validation_errors
 from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
+from config.models import Membership
 from config.services import provider_credential_create
 from templates_app.models import TemplateVersion
 from tests.conftest import Tenants
@@ -466,3 +470,23 @@ def test_extraction_waits_for_the_worker_when_the_provider_ended_the_call(
         assert 3.5 < delay <= 5
     else:
         assert eta is None
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("extracting")
+def test_operators_see_the_extraction_on_the_call_page(
+    call: Call,
+    member_of_acme: Callable[[str], User],
+    login: Callable[[User], Client],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    _talk(call)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_end(call_id=call.pk, disposition="answered", end_reason="bot_ended")
+    client = login(member_of_acme(Membership.Role.VIEWER))
+
+    page = client.get(reverse("admin:calls_call_change", args=[call.pk])).content.decode()
+
+    assert "<p>Done · rules</p>" in page
+    assert "<tr><th>cancel_reason</th><td>It is too expensive for me.</td></tr>" in page
+    assert "<tr><th>preferred_slot</th><td>—</td></tr>" in page
