@@ -70,7 +70,9 @@
       const label = hour.hour.slice(0, 13).replace("T", " ") + ":00 UTC";
       chart.append(rect(x, height - bottom - scale(hour.calls), Math.max(step - 1, 1), scale(hour.calls), COLORS[0], `${label}: ${hour.calls} calls`, "bar-calls"));
       if (hour.answered) {
-        chart.append(rect(x, height - bottom - scale(hour.answered), Math.max(step - 1, 1), scale(hour.answered), COLORS[2], `${label}: ${hour.answered} answered`, "bar-answered"));
+        // Inset, so the calls bar behind it stays visible when every call was answered.
+        const inset = Math.max(step - 1, 1) / 4;
+        chart.append(rect(x + inset, height - bottom - scale(hour.answered), inset * 2, scale(hour.answered), COLORS[2], `${label}: ${hour.answered} answered`, "bar-answered"));
       }
       if (hour.hour.slice(11, 13) === "00" && (hours.length <= 24 * 14 || index % (24 * 7) === 0)) {
         chart.append(text(x, height - 6, hour.hour.slice(5, 10)));
