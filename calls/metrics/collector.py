@@ -74,6 +74,16 @@ def call_metrics() -> list[Metric]:
     for result, count in sorted(selectors.webhook_attempts_by_result().items()):
         attempts.add_metric([result], count)
 
+    extractions = GaugeMetricFamily(
+        "breeze_call_extractions",
+        "Post-call extractions by status and source (llm, rules, or empty).",
+        labels=["status", "source"],
+    )
+    for (status, source), count in sorted(
+        selectors.call_extractions_by_status_and_source().items()
+    ):
+        extractions.add_metric([status, source], count)
+
     latency = selectors.turn_latency_histograms()
     return [
         calls,
@@ -82,6 +92,7 @@ def call_metrics() -> list[Metric]:
         pool_empty,
         deliveries,
         attempts,
+        extractions,
         _histogram(
             "breeze_turn_latency_seconds",
             "Customer's wait for each bot answer (end of speech to first bot audio).",

@@ -36,6 +36,18 @@ def calls_by_status_and_disposition() -> dict[tuple[str, str], int]:
     return {(row["status"], row["disposition"]): row["n"] for row in rows}
 
 
+def call_extractions_by_status_and_source() -> dict[tuple[str, str], int]:
+    """Post-call extractions by status and who filled them (`llm`, `rules`, or "" for none)."""
+    rows = (
+        Call.objects.exclude(extraction_status="")
+        .order_by()
+        .annotate(source=KeyTextTransform("source", "extraction"))
+        .values("extraction_status", "source")
+        .annotate(n=Count("id"))
+    )
+    return {(row["extraction_status"], row["source"] or ""): row["n"] for row in rows}
+
+
 def webhook_deliveries_by_status() -> dict[str, int]:
     rows = WebhookDelivery.objects.order_by().values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}

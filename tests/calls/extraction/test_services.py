@@ -24,6 +24,8 @@ from werkzeug import Request, Response
 
 from breeze.celery import app as celery_app
 from calls.extraction.services import call_extraction_run, call_extractions_sweep
+from calls.metrics.collector import call_metrics
+from calls.metrics.selectors import call_extractions_by_status_and_source
 from calls.models import Call
 from calls.services import call_end, call_mark_in_progress, call_record_turn
 from calls.webhooks.events import event_validation_errors
@@ -490,3 +492,22 @@ def test_operators_see_the_extraction_on_the_call_page(
     assert "<p>Done · rules</p>" in page
     assert "<tr><th>cancel_reason</th><td>It is too expensive for me.</td></tr>" in page
     assert "<tr><th>preferred_slot</th><td>—</td></tr>" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("extracting")
+def test_extractions_are_counted_by_status_and_source(
+    call: Call, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    _talk(call)
+    with django_capture_on_commit_callbacks():
+        call_end(call_id=call.pk, disposition="answered", end_reason="bot_ended")
+    assert call_extractions_by_status_and_source() == {("pending", ""): 1}
+
+    call_extraction_run(call_id=call.pk)
+
+    assert call_extractions_by_status_and_source() == {("done", "rules"): 1}
+    [family] = [m for m in call_metrics() if m.name == "breeze_call_extractions"]
+    assert [(s.labels, s.value) for s in family.samples] == [
+        ({"status": "done", "source": "rules"}, 1)
+    ]
