@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.models import Membership, Merchant
 from config.services import membership_create, merchant_create, user_ensure
+from leads.campaigns.demo import demo_campaign_ensure
 from templates_app.services import template_load_demos
 
 Role = Membership.Role
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         for name, slug, time_zone in DEMO_MERCHANTS:
             existing = Merchant.objects.filter(slug=slug).first()
             merchants[slug] = existing or merchant_create(name=name, slug=slug, time_zone=time_zone)
-        user_ensure(
+        admin = user_ensure(
             username="admin", password=password, email="admin@example.com", is_superuser=True
         )
         for username, slug, role in DEMO_MEMBERS:
@@ -46,6 +47,13 @@ class Command(BaseCommand):
                 membership_create(user=user, merchant=merchants[slug], role=role)
         for merchant in merchants.values():
             template_load_demos(merchant=merchant)
+        campaign, created = demo_campaign_ensure(merchant=merchants["acme"], user=admin)
+        self.stdout.write(
+            f"  Demo campaign #{campaign.pk} ({campaign.get_status_display().lower()}"
+            f"{', new' if created else ''}): {campaign.calls_per_minute} calls a minute at most, "
+            f"{campaign.max_concurrency} at once: "
+            f"http://127.0.0.1:8000/admin/leads/campaign/{campaign.pk}/change/"
+        )
         usernames = ", ".join(["admin", *(member[0] for member in DEMO_MEMBERS)])
         self.stdout.write(
             self.style.SUCCESS(
