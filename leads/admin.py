@@ -23,6 +23,7 @@ from config.exceptions import ApplicationError
 from config.selectors import scope_queryset
 from config.types import Action, Resource
 from leads.campaigns import admin as campaign_admin  # noqa: F401  (registers CampaignAdmin)
+from leads.dispatch import admin as dispatch_admin  # noqa: F401  (do-not-call, limits)
 from leads.exceptions import LeadRequestTooLargeError, LeadValidationError
 from leads.imports import lead_import_check, lead_import_start
 from leads.models import Lead, LeadImport, LeadTransition
