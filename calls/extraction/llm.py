@@ -96,11 +96,9 @@ def llm_target(
 
 
 def _transcript(turns: Sequence[TranscriptTurn], *, call_time: datetime) -> str:
-    lines = [
-        f"The call took place on {call_time:%A %Y-%m-%d at %H:%M} "
-        f"(time zone {call_time.tzname()}).",
-        "",
-    ]
+    # The IANA name, not an abbreviation such as "IST" that several zones share.
+    zone = getattr(call_time.tzinfo, "key", None) or call_time.tzname()
+    lines = [f"The call took place on {call_time:%A %Y-%m-%d at %H:%M} (time zone {zone}).", ""]
     lines += [f"{'Customer' if t.speaker == 'customer' else 'Bot'}: {t.text}" for t in turns]
     return "\n".join(lines)
 

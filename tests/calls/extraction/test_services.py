@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import zoneinfo
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -31,7 +32,7 @@ from calls.services import call_end, call_mark_in_progress, call_record_turn
 from calls.webhooks.events import event_validation_errors
 from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
-from config.models import Membership
+from config.models import Membership, Merchant
 from config.services import provider_credential_create
 from templates_app.models import TemplateVersion
 from tests.conftest import Tenants
@@ -210,6 +211,7 @@ def test_the_configured_llm_fills_the_fields_after_commit_and_call_completed_car
         return Response(status=204)
 
     httpserver.expect_request("/hooks", method="POST").respond_with_handler(receive)
+    Merchant.objects.filter(pk=tenants.acme.pk).update(time_zone="Asia/Kolkata")
     _talk(call)
 
     # Eager Celery: the extraction task and the deliveries run as the transactions commit.
@@ -224,6 +226,12 @@ def test_the_configured_llm_fills_the_fields_after_commit_and_call_completed_car
     assert body["temperature"] == 0.2
     assert body["tool_choice"] == {"type": "function", "function": {"name": "record_fields"}}
     assert body["messages"][0]["content"].endswith("\n\nThe customer buys furniture.")
+    answered = Call.objects.get(pk=call.pk).answered_at
+    assert answered is not None
+    local = answered.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))
+    assert body["messages"][1]["content"].splitlines()[0] == (
+        f"The call took place on {local:%A %Y-%m-%d at %H:%M} (time zone Asia/Kolkata)."
+    )
     assert body["messages"][1]["content"].splitlines()[2:] == [
         "Bot: Shall we go ahead and deliver your order?",
         "Customer: No, please cancel it.",
