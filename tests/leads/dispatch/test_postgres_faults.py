@@ -1,0 +1,95 @@
+"""PostgreSQL drops the dispatch worker's connections mid-dispatch: the next tick carries on.
+
+The shared PostgreSQL server is not restarted (other test runs use it): the test ends every
+connection to this run's own test database except its own (`pg_terminate_backend`), which is
+what a server restart does to a client.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from calls.models import Call
+from leads.models import Lead, LeadTransition
+from leads.tasks import dispatch_due_leads
+from templates_app.models import Template
+from tests.demo_payloads import DEMO_PAYLOADS
+from tests.leads.dispatch.test_worker_faults import WORKER, celery_not_eager  # noqa: F401
+from tests.processes import running, subprocess_env, wait_for
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+LEADS = 400
+
+
+def _terminate_other_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.usefixtures("celery_not_eager")
+def test_dispatch_resumes_after_postgres_drops_the_worker_s_connections(
+    dispatch_template: Template, limiter: redis.Redis, tmp_path: Path
+) -> None:
+    assert connection.settings_dict["NAME"].startswith("test_")
+    now = timezone.now()
+    version = dispatch_template.versions.get()
+    Lead.objects.bulk_create(
+        Lead(
+            merchant_id=dispatch_template.merchant_id,
+            template=dispatch_template,
+            template_version=version,
+            phone=f"+91982{number:07d}",
+            payload=dict(DEMO_PAYLOADS["order-confirmation"]),
+            next_attempt_at=now,
+        )
+        for number in range(LEADS)
+    )
+    limiter.delete("telephony")
+    env = subprocess_env(
+        DJANGO_SETTINGS_MODULE="breeze.settings.local",
+        REDIS_URL=settings.REDIS_URL,
+        BREEZE_DISPATCH_BATCH="10",
+        BREEZE_MERCHANT_CONCURRENCY="100000",
+    )
+    log = tmp_path / "worker.log"
+
+    def beat() -> bool | None:
+        """What beat does every second: a dispatch run whenever none is waiting."""
+        if Call.objects.count() == LEADS:
+            return True
+        if limiter.llen("dispatch") == 0:
+            dispatch_due_leads.delay()
+        return None
+
+    with running(WORKER, env=env, log=log):
+        dispatch_due_leads.delay()
+        wait_for(
+            lambda: True if Call.objects.count() >= 50 else None,
+            timeout=60,
+            what="the worker to dial some leads",
+            log=log,
+        )
+        terminated = _terminate_other_connections()
+        at_drop = Call.objects.count()
+        wait_for(beat, timeout=120, what="dispatch to resume after the drop", log=log)
+
+    assert terminated >= 1
+    assert at_drop < LEADS, "the connections were dropped after dispatch had finished"
+    assert set(Lead.objects.values_list("status", "attempts")) == {(Lead.Status.DIALING, 1)}
+    assert set(Counter(Call.objects.values_list("lead_id", flat=True)).values()) == {1}
+    claims = LeadTransition.objects.filter(to_status=Lead.Status.DIALING)
+    assert claims.count() == LEADS
+    assert set(Counter(claims.values_list("lead_id", flat=True)).values()) == {1}
