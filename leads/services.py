@@ -430,8 +430,11 @@ def lead_cancel(*, lead_id: int, actor: str, reason: str = "") -> Lead:
 def lead_dispatch_now(*, lead_id: int, actor: str) -> Lead:
     """Make a waiting lead due now (skipping its scheduled time or retry delay) and kick dispatch.
 
-    Calling windows, limits and DNC still apply when the dispatcher picks it up.
+    Calling windows, limits and DNC still apply when the dispatcher picks it up. A campaign's
+    lead is released only by its campaign, which keeps its rate, concurrency and pauses.
     """
+    if Lead.objects.filter(pk=lead_id, campaign__isnull=False).exists():
+        raise LeadStateError("A campaign's lead is dialled by its campaign; start or resume it.")
     moved = lead_transition(
         lead_id=lead_id,
         from_statuses=[Lead.Status.QUEUED, Lead.Status.SCHEDULED],

@@ -68,6 +68,14 @@ def _populate(merchant: Merchant) -> dict[str, int]:
     )
     admin_key, _ = api_key_create(merchant=merchant, role=Role.MERCHANT_ADMIN, name="setup")
     admin = ApiKeyPrincipal(admin_key)
+    # Made before the lead is pushed, so it holds none: the lead stays the dispatcher's.
+    campaign = campaign_create(
+        merchant_id=merchant.pk,
+        template_id=template.pk,
+        name="existing",
+        created_by="user:setup",
+        lead_filter=LeadFilter(),
+    )
     lead, _ = lead_create(user=admin, data=lead_body(merchant.slug))
     lead_import = lead_import_start(
         user=admin,
@@ -82,13 +90,7 @@ def _populate(merchant: Merchant) -> dict[str, int]:
         "call": call.pk,
         "lead": lead.pk,
         "lead_import": lead_import.pk,
-        "campaign": campaign_create(
-            merchant_id=merchant.pk,
-            template_id=template.pk,
-            name="existing",
-            created_by="user:setup",
-            lead_filter=LeadFilter(),
-        ).pk,
+        "campaign": campaign.pk,
     }
 
 

@@ -159,3 +159,17 @@ def test_a_viewer_reads_but_may_not_create_or_start(
     assert refused.status_code == 403
     assert refused.json()["error"]["type"] == "permission_denied"
     assert Campaign.objects.get().status == Campaign.Status.DRAFT
+
+
+def test_dispatch_now_refuses_a_campaigns_lead(operator: APIClient, make_lead: MakeLead) -> None:
+    lead = make_lead()
+    operator.post("/api/v1/campaigns", body(), format="json")
+
+    response = operator.post(f"/api/v1/leads/{lead.pk}/dispatch-now")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == (
+        "A campaign's lead is dialled by its campaign; start or resume it."
+    )
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.QUEUED
