@@ -66,7 +66,11 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
-from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData
+from pipecat.metrics.metrics import (
+    LLMUsageMetricsData,
+    ProcessingMetricsData,
+    TTFBMetricsData,
+)
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -162,6 +166,7 @@ __all__ = [
     "LLMSetToolsFrame",
     "LLMSettings",
     "LLMTextFrame",
+    "LLMUsageMetricsData",
     "LLMUserAggregatorParams",
     "Language",
     "LocalSmartTurnAnalyzerV3",

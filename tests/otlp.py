@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ class ReceivedSpan:
 
 def _value(value: AnyValue) -> object:
     kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_value(item) for item in value.array_value.values]
     return getattr(value, kind) if kind is not None else None
 
 
@@ -45,8 +48,11 @@ class OtlpReceiver:
         httpserver.expect_request(path, method="POST").respond_with_handler(self._handle)
 
     def _handle(self, request: Request) -> Response:
+        body = request.get_data()
+        if request.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
         export = ExportTraceServiceRequest()
-        export.ParseFromString(request.get_data())
+        export.ParseFromString(body)
         with self.lock:
             self.headers.append(dict(request.headers))
             for resource_spans in export.resource_spans:

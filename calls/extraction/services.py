@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from calls.extraction.llm import ExtractionLLMError, llm_extract, llm_target
 from calls.extraction.rules import TranscriptTurn, rules_extract
+from calls.langfuse.services import call_evaluation_scores_enqueue
 from calls.models import Call
 from calls.webhooks.call_events import call_event_emit
 from calls.webhooks.events import EventType
@@ -112,6 +113,8 @@ def _finish(*, call_id: int, status: str, result: dict[str, Any]) -> bool:
         )
         if updated:
             call_event_emit(call_id=call_id, event_type=EventType.CALL_COMPLETED)
+        if updated and status == Extraction.DONE:
+            call_evaluation_scores_enqueue(call_id=call_id)
     return updated == 1
 
 

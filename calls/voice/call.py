@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from calls.langfuse.call_trace import call_langfuse_attach, call_langfuse_finish
 from calls.live.events import status_event
 from calls.models import Call
 from calls.selectors import call_context_load
@@ -103,6 +104,7 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
         send=relay_sender(connection),
     )
     session.writer.start()
+    llm_trace = await call_langfuse_attach(session, call_id=call_id)
     session.feed.start()
     session.feed.publish(status_event(status=Call.Status.IN_PROGRESS))
     session.end_requests.start()
@@ -128,6 +130,9 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     await session.writer.flush()
     await sync_to_async(call_end)(
         call_id=call_id, disposition=ending.disposition, end_reason=ending.end_reason
+    )
+    await call_langfuse_finish(
+        llm_trace, disposition=ending.disposition, end_reason=ending.end_reason
     )
     session.feed.publish(
         status_event(

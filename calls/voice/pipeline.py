@@ -199,6 +199,8 @@ def build_call_session(
             audio_in_sample_rate=TELEPHONY_RATE,
             audio_out_sample_rate=TELEPHONY_RATE,
             enable_metrics=True,
+            # Token counts, for each LLM turn's generation in Langfuse.
+            enable_usage_metrics=True,
         ),
         observers=[recorder],
         idle_timeout_secs=None,

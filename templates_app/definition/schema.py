@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from templates_app.definition.evaluators import EVALUATORS
 from templates_app.definition.extraction import EXTRACTION
 
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}
@@ -315,6 +316,8 @@ DEFINITION_SCHEMA: dict[str, Any] = {
             "outcomes": {"type": "array", "items": OUTCOME, "maxItems": 50},
             "execution": EXECUTION,
             "extraction": EXTRACTION,
+            # Scores for Langfuse, each read from one extraction field.
+            "evaluators": EVALUATORS,
         },
         ["schema_version", "initial_node", "nodes"],
     ),

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from templates_app.definition.evaluators import evaluator_issues
 from templates_app.definition.extraction import extraction_issues
 from templates_app.definition.schema import DEFINITION_SCHEMA
 from templates_app.definition.transfer import transfer_plan
@@ -111,6 +112,7 @@ class _SemanticChecker:
         self.check_execution()
         self.check_graph()
         self.errors.extend(extraction_issues(self.definition))
+        self.errors.extend(evaluator_issues(self.definition))
 
     def check_names(self) -> None:
         seen: dict[str, str] = {}
@@ -265,8 +267,8 @@ class _SemanticChecker:
         for path, text in strings_with_paths(self.definition, "$"):
             if ".variables[" in path or ".examples[" in path or ".outcomes[" in path:
                 continue
-            # Extraction descriptions are sent to the LLM as written, never filled in.
-            if path.startswith("$.extraction."):
+            # Extraction and evaluator descriptions are sent as written, never filled in.
+            if path.startswith(("$.extraction.", "$.evaluators[")):
                 continue
             for name in placeholders(text):
                 if name not in known:

@@ -59,10 +59,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Task modules outside an app's tasks.py, which autodiscovery would not import.
-CELERY_IMPORTS = ["calls.webhooks.tasks", "calls.extraction.tasks"]
+CELERY_IMPORTS = ["calls.webhooks.tasks", "calls.extraction.tasks", "calls.langfuse.tasks"]
 CELERY_TASK_ROUTES = {
     "calls.webhooks.tasks.*": {"queue": "webhooks"},
     "calls.extraction.tasks.*": {"queue": "postcall"},
+    "calls.langfuse.tasks.*": {"queue": "postcall"},
     "leads.tasks.dispatch_*": {"queue": "dispatch"},
     "telephony.tasks.call_place_task": {"queue": "telephony"},
 }

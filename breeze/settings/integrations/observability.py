@@ -1,4 +1,4 @@
-"""Logs and metrics (docs/observability.md)."""
+"""Logs, metrics and Langfuse (docs/observability.md); tracing reads the OTEL_* env itself."""
 
 from __future__ import annotations
 
@@ -43,3 +43,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # Metrics are computed from PostgreSQL and Redis at scrape time and reused this long.
 METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", default=5)
+
+# Langfuse (docs/observability.md): each call a trace with its LLM turns, evaluator scores.
+# A merchant's own `langfuse` credential (public_key, secret_key, optional host) wins over
+# these platform-wide keys; with neither, nothing is sent.
+LANGFUSE_PUBLIC_KEY = env_str("LANGFUSE_PUBLIC_KEY", "")
+LANGFUSE_SECRET_KEY = env_str("LANGFUSE_SECRET_KEY", "")
+LANGFUSE_HOST = env_str("LANGFUSE_HOST", env_str("LANGFUSE_BASE_URL", "https://cloud.langfuse.com"))
