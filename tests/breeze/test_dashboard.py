@@ -158,3 +158,20 @@ def test_the_page_offers_the_callers_merchants(
     assert f'<option value="{tenants.acme.pk}">Acme Retail</option>' in html
     assert "Globex Stores" not in html
     assert 'id="chart-latency"' in html
+
+
+def test_both_days_of_the_range_are_included(
+    dashboard_data: DashboardData,  # noqa: F811
+    as_member: Callable[..., Client],
+    tenants: Tenants,
+) -> None:
+    client = as_member(Role.VIEWER, tenants.acme)
+
+    after = client.get(URL, {"from": "2026-11-21", "to": "2026-11-22"}).json()
+    before = client.get(URL, {"from": "2026-11-19", "to": "2026-11-19"}).json()
+
+    # Only Acme's call of 2026-11-22 10:00 falls in the first range; none in the second.
+    assert after["answer_rate"] == {"dialled": 1, "answered": 1, "rate": 1.0}
+    assert len(after["calls_per_hour"]) == 48
+    assert after["calls_per_hour"][24 + 10]["calls"] == 1
+    assert before["answer_rate"] == {"dialled": 0, "answered": 0, "rate": None}
