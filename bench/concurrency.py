@@ -13,7 +13,7 @@ bot has answered), and it records what comes back.
 "Delay added to an audio frame" is measured both ways:
 - inbound: from the moment the provider has written a `media` frame to its socket to the
   moment that frame comes out of the worker's serializer into the pipeline (consumer, relay,
-  worker's event loop). The workers are started through bench/frame_probe.py, which notes
+  worker's event loop). The workers carry bench/frame_probe.py's clock, which notes
   when each frame (by its `chunk` number) leaves the serializer; both clocks are the
   machine's CLOCK_MONOTONIC.
 - outbound: how late each bot audio frame reaches the provider against the 20 ms cadence
@@ -25,8 +25,11 @@ meanwhile): this measures calls in progress.
 The pool is sized to each step before it (size = calls) and its refill is held while the
 step's calls run: otherwise the supervisor starts a replacement for every claimed worker at
 once, and N model loads (about a second of CPU each) would land inside the measurement. The
-refill time between steps is printed instead. Memory: the RSS of every worker, idle (warm)
-and at its peak during its call.
+refill time between steps is printed instead. Memory: the RSS and PSS of every worker, idle
+(warm) and at its peak during its call. Workers are forked from the preloaded supervisor
+(`--pool fork`, the default, as `run_voice_pool` does) or started as fresh processes
+(`--pool fresh`); forked workers share the imported code and models copy-on-write, which RSS
+counts in full in every worker and PSS divides among the processes that share it.
 """
 
 from __future__ import annotations
@@ -162,14 +165,19 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _supervise(frame_dir: str) -> None:
-    """The pool supervisor, starting workers through frame_probe.py, sized by this bench."""
+def _supervise(frame_dir: str, *, fork: bool) -> None:
+    """The pool supervisor with frame_probe.py's clock in its workers, sized by this bench."""
     import django
 
     os.environ["BENCH_FRAME_DIR"] = frame_dir
     django.setup()
+    from frame_probe import install  # beside this file, on sys.path as the script directory
+
     from calls.voice import pool
     from calls.voice.supervisor import PoolSupervisor
+
+    if fork:
+        install(Path(frame_dir))
 
     client = pool.sync_client()
 
@@ -179,7 +187,7 @@ def _supervise(frame_dir: str) -> None:
             size = client.get(SIZE_KEY)
             self.size = int(size) if isinstance(size, bytes) else 0
 
-    SteppedSupervisor(size=0, manage=Path(__file__).with_name("frame_probe.py")).run()
+    SteppedSupervisor(size=0, fork=fork, manage=Path(__file__).with_name("frame_probe.py")).run()
 
 
 # --- the provider side ----------------------------------------------------------------
@@ -281,6 +289,7 @@ class Sampler:
 
     supervisor: int
     peak_rss: dict[int, int] = field(default_factory=dict)
+    peak_pss: dict[int, int] = field(default_factory=dict)
     cpu: dict[int, float] = field(default_factory=dict)  # latest user+system seconds seen
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -298,11 +307,12 @@ class Sampler:
         while True:
             for worker in self.workers():
                 try:
-                    rss = worker.memory_info().rss
+                    memory = worker.memory_full_info()
                     times = worker.cpu_times()
                 except psutil.NoSuchProcess:
                     continue
-                self.peak_rss[worker.pid] = max(rss, self.peak_rss.get(worker.pid, 0))
+                self.peak_rss[worker.pid] = max(memory.rss, self.peak_rss.get(worker.pid, 0))
+                self.peak_pss[worker.pid] = max(memory.pss, self.peak_pss.get(worker.pid, 0))
                 self.cpu[worker.pid] = times.user + times.system
             if self.stop.wait(0.5):
                 return
@@ -385,6 +395,7 @@ class Step:
     relay_cpu: float
     machine_cpu: float
     busy_rss_mb: list[float]
+    busy_pss_mb: list[float]
     refill_s: float
 
     @property
@@ -463,6 +474,7 @@ def _step(
     for error in sorted({record.error for record in records if record.error}):
         print(f"  a call failed: {error}", file=sys.stderr)
     busy = [sampler.peak_rss[pid] / 2**20 for pid in workers if pid in sampler.peak_rss]
+    busy_pss = [sampler.peak_pss[pid] / 2**20 for pid in workers if pid in sampler.peak_pss]
     return Step(
         calls=n,
         failed=sum(bool(record.error) or not record.bot for record in records),
@@ -473,12 +485,15 @@ def _step(
         relay_cpu=relay_cpu,
         machine_cpu=machine_cpu,
         busy_rss_mb=busy,
+        busy_pss_mb=busy_pss,
         refill_s=refill,
     )
 
 
-def _idle_rss_mb(supervisor: int) -> list[float]:
-    return [worker.memory_info().rss / 2**20 for worker in Sampler(supervisor).workers()]
+def _idle_memory_mb(supervisor: int) -> tuple[list[float], list[float]]:
+    """(RSS, PSS) of each idle worker."""
+    memory = [worker.memory_full_info() for worker in Sampler(supervisor).workers()]
+    return [m.rss / 2**20 for m in memory], [m.pss / 2**20 for m in memory]
 
 
 def _row(step: Step) -> str:
@@ -489,13 +504,19 @@ def _row(step: Step) -> str:
         f"{step.calls:5d} {step.failed:4d} | {p(step.inbound, 0.5)} {p(step.inbound, 0.99)} "
         f"{p(step.inbound, 1.0)} | {p(step.outbound, 0.5)} {p(step.outbound, 0.99)} | "
         f"{p(step.answers, 0.5)} {p(step.answers, 0.99)} | "
-        f"{step.worker_cpu:4.1f}% {step.relay_cpu:4.1f}% {step.machine_cpu:4.0f}% | {statistics.median(step.busy_rss_mb) if step.busy_rss_mb else 0:5.0f} "
-        f"{max(step.busy_rss_mb, default=0):5.0f} | {step.refill_s:5.1f}s | "
+        f"{step.worker_cpu:4.1f}% {step.relay_cpu:4.1f}% {step.machine_cpu:4.0f}% | "
+        f"{_median(step.busy_rss_mb):5.0f} {max(step.busy_rss_mb, default=0):5.0f} | "
+        f"{_median(step.busy_pss_mb):5.0f} {max(step.busy_pss_mb, default=0):5.0f} | "
+        f"{step.refill_s:5.1f}s | "
         f"{'yes' if step.sustained else 'no'}"
     )
 
 
-def run(steps: list[int], seconds: float) -> None:
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def run(steps: list[int], seconds: float, *, pool_mode: str) -> None:
     import redis
 
     from calls.voice import pool
@@ -526,7 +547,8 @@ def run(steps: list[int], seconds: float) -> None:
     with (
         _process(daphne_args, logs / "web.log") as daphne,
         _process(
-            [sys.executable, __file__, "--supervise", str(frame_dir)], logs / "voice.log"
+            [sys.executable, __file__, "--supervise", str(frame_dir), "--pool", pool_mode],
+            logs / "voice.log",
         ) as supervisor,
     ):
         _wait(lambda: _healthy(f"http://127.0.0.1:{port}/healthz"), timeout=60, what="daphne")
@@ -537,7 +559,8 @@ def run(steps: list[int], seconds: float) -> None:
         )
         print(
             "calls fail | inbound delay ms p50   p99    max | outbound late p50 p99 | "
-            "answer ovh p50 p99 | CPU/call worker daphne, machine | busy RSS MB med max | refill | ok"
+            "answer ovh p50 p99 | CPU/call worker daphne, machine | busy RSS MB med max | "
+            "busy PSS MB med max | refill | ok"
         )
         for n in steps:
             step = _step(
@@ -553,10 +576,10 @@ def run(steps: list[int], seconds: float) -> None:
         warm = min(steps[0], 10)
         client.set(SIZE_KEY, warm)
         _wait(lambda: pool.pool_idle_count(client) >= warm, timeout=120, what="idle workers")
-        idle_rss = _idle_rss_mb(supervisor.pid)
+        idle_rss, idle_pss = _idle_memory_mb(supervisor.pid)
         print(
-            f"idle warm worker RSS: median {statistics.median(idle_rss):.0f} MB "
-            f"(n={len(idle_rss)}); target <= 200 MB"
+            f"idle warm worker ({pool_mode}): RSS median {_median(idle_rss):.0f} MB, "
+            f"PSS median {_median(idle_pss):.0f} MB (n={len(idle_rss)}); target <= 200 MB"
         )
         client.set(SIZE_KEY, 0)
 
@@ -566,15 +589,22 @@ def main() -> None:
     parser.add_argument("--steps", default="10,20,30,40", help="simultaneous calls per step")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each call")
     parser.add_argument("--quick", action="store_true", help="one step of 4 calls of 10 s")
+    parser.add_argument(
+        "--pool", choices=["fork", "fresh"], default="fork", help="how workers are started"
+    )
     parser.add_argument("--supervise", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.supervise:
-        _supervise(arguments.supervise)
+        _supervise(arguments.supervise, fork=arguments.pool == "fork")
         return
     if arguments.quick:
-        run([4], 10.0)
+        run([4], 10.0, pool_mode=arguments.pool)
     else:
-        run([int(n) for n in arguments.steps.split(",")], arguments.seconds)
+        run(
+            [int(n) for n in arguments.steps.split(",")],
+            arguments.seconds,
+            pool_mode=arguments.pool,
+        )
 
 
 if __name__ == "__main__":

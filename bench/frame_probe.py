@@ -4,12 +4,13 @@ The pool supervisor starts `<python> <this file> run_call_worker --worker-id …
 manage.py. Before handing over to Django's command it wraps the call's serializer so that,
 for every Twilio `media` message, the moment its audio frame comes out of the serializer
 (the worker's pipeline input) is noted against the frame's `chunk` number. The notes are
-written to `$BENCH_FRAME_DIR/<call sid>.json` when the worker exits. Nothing else changes.
+written to `$BENCH_FRAME_DIR/<call sid>.json` when the worker's run ends. Nothing else
+changes. A forked pool (the default) installs the probe in the supervisor with `install`, and
+every worker forked from it inherits it.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import re
@@ -27,6 +28,7 @@ CHUNK = re.compile(r'"chunk":\s*"(\d+)"')
 def install(directory: Path) -> None:
     from calls.voice import call
     from calls.voice.serializers import build_serializer as build
+    from calls.voice.worker import CallWorker
 
     arrivals: dict[str, list[tuple[int, float]]] = {}
 
@@ -47,12 +49,18 @@ def install(directory: Path) -> None:
         serializer.deserialize = timed  # type: ignore[method-assign]
         return serializer
 
-    def dump() -> None:
-        for call_sid, frames in arrivals.items():
-            (directory / f"{call_sid}.json").write_text(json.dumps(frames))
+    run = CallWorker.run
+
+    async def run_then_dump(worker: CallWorker) -> None:
+        # Not atexit: a forked worker leaves with os._exit, which skips it.
+        try:
+            await run(worker)
+        finally:
+            for call_sid, frames in arrivals.items():
+                (directory / f"{call_sid}.json").write_text(json.dumps(frames))
 
     call.build_serializer = probed  # type: ignore[attr-defined]
-    atexit.register(dump)
+    CallWorker.run = run_then_dump  # type: ignore[method-assign,assignment]
 
 
 def main() -> None:

