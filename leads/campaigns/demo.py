@@ -1,4 +1,4 @@
-"""The demo campaign `make run` shows: five leads on the simulator, six calls a minute.
+"""The demo campaign of `make run`: five simulator leads, six calls a minute, one at a time.
 
 It dials through the real path (tick → dispatcher → simulator → voice worker) and obeys the
 demo template's calling windows. So that a fresh machine sees it dial at any hour, its
@@ -94,7 +94,8 @@ def demo_campaign_ensure(*, merchant: Merchant, user: AnyUser) -> tuple[Campaign
             created_by="demo campaign",
             lead_filter=LeadFilter(statuses=(Lead.Status.SCHEDULED,), created_after=created_at),
             calls_per_minute=6,
-            max_concurrency=2,
+            # The simulator holds a worker slot for a whole call; `make run` has two.
+            max_concurrency=1,
         )
         campaign = campaign_start(campaign_id=campaign.pk, actor="demo campaign")
     return campaign, True

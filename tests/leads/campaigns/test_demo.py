@@ -51,7 +51,7 @@ def test_setup_demo_starts_one_demo_campaign_and_keeps_it_on_later_runs(
         Campaign.Status.RUNNING,
         "acme",
     )
-    assert (campaign.calls_per_minute, campaign.max_concurrency) == (6, 2)
+    assert (campaign.calls_per_minute, campaign.max_concurrency) == (6, 1)
     leads = list(
         Lead.objects.filter(campaign=campaign).select_related("merchant", "template_version")
     )
