@@ -5,7 +5,8 @@ Text in, text out: no audio, STT or TTS. The pipeline is
     source -> user aggregator -> RulesLLMService -> sink -> assistant aggregator
 
 `RulesLLMService` is the default; a real LLM service (the one a call would use) may stand in
-for it, and an error it reports stops the conversation with `ConversationError`.
+for it, and then an error the pipeline reports stops the conversation with
+`ConversationError`.
 
 The source writes each customer turn into the context as a user message; the sink
 collects what the bot says (LLM replies and `tts_say` texts). A customer turn is sent
@@ -167,6 +168,7 @@ class _TextSession:
         self._replies: asyncio.Queue[None] = asyncio.Queue()
         self._failures: list[Exception] = []
 
+        external_llm = llm is not None
         if llm is None:
             llm = RulesLLMService(
                 functions=functions, node_text=lambda: node_text(self.manager), clock=clock
@@ -202,7 +204,9 @@ class _TextSession:
         self.worker.add_reached_downstream_filter((_BotReplyFrame,))
         self.worker.add_event_handler("on_pipeline_started", self._on_pipeline_started)
         self.worker.add_event_handler("on_frame_reached_downstream", self._on_reached_downstream)
-        self.worker.add_event_handler("on_pipeline_error", self._on_pipeline_error)
+        if external_llm:
+            # Only a real LLM's failure ends the talk; the rules engine's runs never did.
+            self.worker.add_event_handler("on_pipeline_error", self._on_pipeline_error)
 
     def _node_entered(self) -> None:
         self.conversation.nodes.append(self.manager.current_node or "")
@@ -279,7 +283,7 @@ async def run_text_conversation(
     Raises:
         TimeoutError: The conversation did not finish within `timeout`, e.g. a node
             that never replies (`respond_immediately` false after a transition).
-        ConversationError: The pipeline reported an error, such as a failed completion.
+        ConversationError: With `llm`, the pipeline reported an error (a failed completion).
         RuntimeError: The pipeline stopped before the conversation finished.
     """
     session = _TextSession(
