@@ -136,7 +136,8 @@ def test_start_pause_resume_stop_move_only_from_their_statuses(
     resumed = campaign_resume(campaign_id=campaign.pk, actor=ACTOR)
     assert (resumed.status, resumed.pause_reason) == (Status.RUNNING, "")
     assert resumed.resumed_at is not None
-    assert resumed.resumed_at > resumed.started_at
+    assert started.started_at is not None
+    assert resumed.resumed_at > started.started_at
 
     stopped = campaign_stop(campaign_id=campaign.pk, actor=ACTOR)
     assert stopped.status == Status.STOPPED
@@ -189,8 +190,9 @@ def test_a_campaign_paused_mid_flight_dials_nothing_new_and_its_calls_finish(
     call_end(call_id=first, disposition=Call.Disposition.ANSWERED, end_reason="bot_ended")
     call_end(call_id=second, disposition=Call.Disposition.NO_ANSWER, end_reason="no_answer")
     leads = {call.pk: call.lead for call in Call.objects.select_related("lead")}
-    assert leads[first] is not None
-    assert leads[first].status == LeadStatus.COMPLETED
+    done = leads[first]
+    assert done is not None
+    assert done.status == LeadStatus.COMPLETED
     retry = leads[second]
     assert retry is not None
     assert retry.status == LeadStatus.QUEUED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import cast
 
 import redis
 from django.utils import timezone
@@ -118,7 +119,7 @@ def test_leads_outside_their_window_wait_queued_for_it_without_taking_a_token(
     assert lead.next_attempt_at > timezone.now()
     assert lead.next_attempt_at.astimezone(dt.UTC).strftime("%H:%M") == hours["start"]
     assert campaign.status == Status.RUNNING
-    assert buckets.hget(bucket_key(campaign.pk), "tokens") == b"1.000000"
+    assert cast("bytes", buckets.hget(bucket_key(campaign.pk), "tokens")) == b"1.000000"
 
 
 def test_the_failure_rate_over_the_last_attempts_pauses_with_its_reason_and_event(
