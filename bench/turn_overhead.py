@@ -37,6 +37,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,7 +245,9 @@ async def _converse(call: Call, inbound: asyncio.Queue[str | None], turns: int) 
             raise RuntimeError("the bot stopped answering")
 
 
-async def one_call(turns: int, trace: VadTrace) -> list[Turn]:
+async def one_call(
+    turns: int, trace: VadTrace, *, on_session: Callable[[Any], Any] | None = None
+) -> list[Turn]:
     from calls.voice.pipeline import build_call_session
     from calls.voice.serializers import build_serializer
     from templates_app.pipecat_compat import EndFrame, WorkerRunner
@@ -264,6 +267,8 @@ async def one_call(turns: int, trace: VadTrace) -> list[Turn]:
         send=send,
     )
     session.worker.add_observer(stage_observer(call.marks))
+    if on_session is not None:
+        on_session(session)
     ready = asyncio.Event()
 
     async def started(_worker: object, _frame: object) -> None:
