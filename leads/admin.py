@@ -69,6 +69,7 @@ class LeadAdmin(MerchantScopedAdmin[Lead]):
         "execution_mode",
         ("template", admin.RelatedOnlyFieldListFilter),
         ("merchant", admin.RelatedOnlyFieldListFilter),
+        ("campaign", admin.RelatedOnlyFieldListFilter),
         "created_at",
     ]
     # Exact and prefix matches keep the search on the (merchant, phone) index.

@@ -118,6 +118,7 @@ class CampaignAdmin(MerchantScopedAdmin[Campaign]):
         "controls",
         "live_progress",
         "outcomes",
+        "leads_link",
         "merchant",
         "template",
         "name",
@@ -230,6 +231,15 @@ class CampaignAdmin(MerchantScopedAdmin[Campaign]):
         return format_html(
             "<table><tr><th>Outcome</th><th>Leads</th></tr>{}</table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", counted.items()),
+        )
+
+    @admin.display(description="Leads")
+    def leads_link(self, campaign: Campaign) -> str:
+        url = reverse("admin:leads_lead_changelist")
+        return format_html(
+            '<a href="{}?campaign__id__exact={}">Its leads, each with its history</a>',
+            url,
+            campaign.pk,
         )
 
     def get_urls(self) -> list[URLPattern]:

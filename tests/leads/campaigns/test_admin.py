@@ -176,3 +176,21 @@ def test_another_merchants_campaign_does_not_exist_in_the_admin(
     assert (progress.status_code, pressed.status_code) == (404, 404)
     theirs.refresh_from_db()
     assert theirs.status == Campaign.Status.DRAFT
+
+
+def test_the_campaign_page_links_to_its_leads(
+    operator: Client, make_campaign: MakeCampaign, make_lead: MakeLead
+) -> None:
+    campaign = make_campaign(leads=2)
+    make_lead()  # not in the campaign
+
+    page = operator.get(reverse("admin:leads_campaign_change", args=[campaign.pk]))
+    listed = operator.get(
+        reverse("admin:leads_lead_changelist"), {"campaign__id__exact": campaign.pk}
+    )
+
+    assert f"/admin/leads/lead/?campaign__id__exact={campaign.pk}" in page.content.decode()
+    assert sorted(lead.pk for lead in listed.context["cl"].result_list) == sorted(
+        Lead.objects.filter(campaign=campaign).values_list("pk", flat=True)
+    )
+    assert len(listed.context["cl"].result_list) == 2

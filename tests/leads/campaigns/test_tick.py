@@ -16,11 +16,18 @@ from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
 from leads.campaigns.bucket import bucket_key
 from leads.campaigns.selectors import campaign_progress
-from leads.campaigns.services import LeadFilter, campaign_create, campaign_pause, campaign_resume
+from leads.campaigns.services import (
+    LeadFilter,
+    campaign_create,
+    campaign_pause,
+    campaign_resume,
+    campaign_start,
+)
 from leads.campaigns.tick import campaign_tick, campaigns_tick_running
 from leads.dispatch.services import leads_dispatch_batch
 from leads.models import Campaign, Lead
 from templates_app.models import Template
+from tests.conftest import free_port
 from tests.leads.dispatch.conftest import ALWAYS, Dials
 
 Status = Campaign.Status
@@ -193,3 +200,21 @@ def test_a_campaign_with_nothing_left_completes_and_ticks_skip_it(
     assert campaigns_tick_running() == []
     progress = campaign_progress(campaign_id=campaign.pk)
     assert (progress["leads"], progress["dialled"], progress["remaining"]) == (2, 2, 0)
+
+
+def test_with_redis_down_nothing_is_released_and_nothing_lost(
+    make_campaign: MakeCampaign,
+) -> None:
+    campaign = make_campaign(leads=2, calls_per_minute=6000)
+    # Started without its after-commit fill and kick: the bucket does not exist yet.
+    campaign_start(campaign_id=campaign.pk, actor="user:acme-operator")
+    down = redis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    t0 = timezone.now()
+
+    assert campaign_tick(campaign_id=campaign.pk, now=t0, client=down).released == []
+    assert Lead.objects.filter(campaign=campaign, status=LeadStatus.QUEUED).count() == 2
+
+    # Redis back, bucket gone: it starts empty, then refills at the campaign's rate.
+    assert campaign_tick(campaign_id=campaign.pk, now=t0).released == []
+    later = campaign_tick(campaign_id=campaign.pk, now=t0 + dt.timedelta(seconds=1))
+    assert len(later.released) == 2
