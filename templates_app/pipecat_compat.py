@@ -101,6 +101,7 @@ from pipecat.transcriptions.language import Language
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.base_transport import BaseTransport, TransportParams
+from pipecat.transports.daily.transport import DailyParams, DailyTransport
 from pipecat.turns.types import ProcessFrameResult
 from pipecat.turns.user_start import (
     BaseUserTurnStartStrategy,
@@ -128,6 +129,8 @@ __all__ = [
     "ContextStrategyConfig",
     "ControlFrame",
     "DTMFAggregator",
+    "DailyParams",
+    "DailyTransport",
     "EndFrame",
     "EndWorkerFrame",
     "ErrorFrame",

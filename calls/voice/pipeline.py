@@ -29,6 +29,7 @@ from templates_app.definition.transfer import transfer_plan
 from templates_app.dialogue.rules_llm import RulesLLMService
 from templates_app.flows.builder import BuiltFlow, build_flow
 from templates_app.pipecat_compat import (
+    BaseTransport,
     DTMFAggregator,
     EndFrame,
     FlowManager,
@@ -100,10 +101,17 @@ def node_phrases(definition: dict[str, Any], node: str) -> list[str]:
 def build_call_session(
     context: CallContext,
     *,
-    serializer: FrameSerializer,
-    inbound: asyncio.Queue[str | None],
-    send: Send,
+    serializer: FrameSerializer | None = None,
+    inbound: asyncio.Queue[str | None] | None = None,
+    send: Send | None = None,
+    transport: BaseTransport | None = None,
+    ready: asyncio.Event | None = None,
 ) -> CallSession:
+    """One call's session, over the relay (`serializer`, `inbound`, `send`) or `transport`.
+
+    A Daily room brings its own `transport`; its flow waits for `ready` (the client joined),
+    so the greeting is not spoken into an empty room.
+    """
     settings = context.inputs.config.call
     feed = LiveFeed(call_id=context.call_id)
     writer = CallWriter(on_written=feed.written)
@@ -142,18 +150,23 @@ def build_call_session(
         ),
     )
     tts = registry.build_tts(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
-    transport = RelayTransport(
-        TransportParams(
-            audio_in_enabled=True,
-            audio_out_enabled=True,
-            audio_in_sample_rate=TELEPHONY_RATE,
-            audio_out_sample_rate=TELEPHONY_RATE,
-            audio_out_10ms_chunks=OUT_10MS_CHUNKS.get(context.provider, DEFAULT_OUT_10MS_CHUNKS),
-        ),
-        inbound=inbound,
-        send=send,
-        serializer=serializer,
-    )
+    if transport is None:
+        if serializer is None or inbound is None or send is None:
+            raise ValueError("a relay call needs serializer, inbound and send")
+        transport = RelayTransport(
+            TransportParams(
+                audio_in_enabled=True,
+                audio_out_enabled=True,
+                audio_in_sample_rate=TELEPHONY_RATE,
+                audio_out_sample_rate=TELEPHONY_RATE,
+                audio_out_10ms_chunks=OUT_10MS_CHUNKS.get(
+                    context.provider, DEFAULT_OUT_10MS_CHUNKS
+                ),
+            ),
+            inbound=inbound,
+            send=send,
+            serializer=serializer,
+        )
     idle = settings.get("user_idle", {})
     aggregators = LLMContextAggregatorPair(
         LLMContext(),
@@ -225,6 +238,8 @@ def build_call_session(
     )
 
     async def start_flow(_worker: PipelineWorker, _frame: Any) -> None:
+        if ready is not None:
+            await ready.wait()
         await flow_manager.initialize(await flow.enter(flow.initial_node))
 
     async def customer_idle(_aggregator: Any) -> None:

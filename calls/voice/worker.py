@@ -23,7 +23,7 @@ from calls.selectors import call_log_ids
 from calls.services import call_end
 from calls.tracing import call_traceparent
 from calls.voice import pool
-from calls.voice.call import run_call
+from calls.voice.daily import run_assignment
 from calls.voice.log_bridge import route_loguru_to_logging
 from calls.voice.speech import registry
 from config.logs import context as log_context
@@ -111,7 +111,7 @@ class CallWorker:
                 "call.conversation",
                 attributes={"breeze.call_id": self.call_id, "breeze.worker_id": self.worker_id},
             ) as span:
-                ending = await run_call(connection, call_id=self.call_id, worker_id=self.worker_id)
+                ending = await run_assignment(connection, assignment, worker_id=self.worker_id)
                 span.set_attribute("breeze.disposition", ending.disposition)
             logger.info(
                 "call %s ended: %s (%s)", self.call_id, ending.disposition, ending.end_reason
