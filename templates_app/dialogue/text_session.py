@@ -302,10 +302,13 @@ async def run_text_conversation(
     try:
         done, _ = await asyncio.wait({run_task}, timeout=timeout)
         if not done:
+            # Read before cancelling: a cancelled LLM still ends its response, which would
+            # move the driver on to the next turn.
+            waiting_for = session.progress
             await session.worker.cancel(reason="text conversation timed out")
             await run_task
             raise TimeoutError(
-                f"text conversation timed out after {timeout}s waiting for {session.progress}"
+                f"text conversation timed out after {timeout:g}s waiting for {waiting_for}"
             )
     finally:
         drive_task.cancel()

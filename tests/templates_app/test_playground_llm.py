@@ -6,6 +6,7 @@ the rules engine answering, with a note, when that LLM fails.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -36,9 +38,7 @@ def _chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:
         "created": 1764065748,
         "model": "gpt-4o-mini-2024-07-18",
         "system_fingerprint": "fp_0aa8d3e20b",
-        "choices": [
-            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        ],
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
     }
     return f"data: {json.dumps(chunk)}\n\n"
 
@@ -60,7 +60,7 @@ def _say(text: str) -> Response:
     return _stream(
         _chunk({"role": "assistant", "content": "", "refusal": None}),
         *[_chunk({"content": f"{word} "}) for word in text.split(" ")[:-1]],
-        _chunk({"content": text.split(" ")[-1]}),
+        _chunk({"content": text.rsplit(" ", maxsplit=1)[-1]}),
         _chunk({}, "stop"),
     )
 
@@ -217,14 +217,35 @@ def test_a_failing_llm_falls_back_to_the_rules_engine_with_a_note(
 
 
 @pytest.mark.django_db
-def test_an_llm_without_credentials_falls_back_with_a_note(
-    client: Client, demo: Template
-) -> None:
+def test_an_llm_without_credentials_falls_back_with_a_note(client: Client, demo: Template) -> None:
     data = _turn(client, demo, ["yes please"])
 
     assert data["engine"] == "rules"
     assert data["llm_note"] == (
         "The configured LLM (openai) failed: openai needs the credential keys api_key, "
         "which are not set. Answered by the rules engine."
+    )
+    assert data["outcome"] == "confirmed"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("openai_credential")
+def test_an_llm_that_does_not_answer_in_time_falls_back_to_rules(
+    client: Client, demo: Template, httpserver: HTTPServer, settings: Settings
+) -> None:
+    settings.PLAYGROUND_LLM_TIMEOUT_SECONDS = 1
+
+    def hang(request: Request) -> Response:
+        time.sleep(1.5)
+        return _say("Too late.")
+
+    httpserver.expect_request(COMPLETIONS).respond_with_handler(hang)
+
+    data = _turn(client, demo, ["yes please"])
+
+    assert data["engine"] == "rules"
+    assert data["llm_note"] == (
+        "The configured LLM (openai) failed: text conversation timed out after 1s waiting for "
+        "the bot's first reply. Answered by the rules engine."
     )
     assert data["outcome"] == "confirmed"
