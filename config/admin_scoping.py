@@ -29,6 +29,8 @@ class MerchantScopedAdmin(admin.ModelAdmin[_M]):
 
     resource: ClassVar[Resource]
     merchant_field: ClassVar[str] = "merchant"
+    # What a user must be allowed on `resource` in a merchant to pick it in a form.
+    writable_action: ClassVar[Action] = Action.ADD
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[_M]:
         return scope_queryset(
@@ -72,7 +74,7 @@ class MerchantScopedAdmin(admin.ModelAdmin[_M]):
 
     def writable_merchants(self, request: HttpRequest) -> models.QuerySet[Merchant]:
         merchant_ids = merchant_ids_allowing(
-            user=request.user, resource=self.resource, action=Action.ADD
+            user=request.user, resource=self.resource, action=self.writable_action
         )
         merchants = Merchant.objects.all()
         return merchants if merchant_ids is None else merchants.filter(pk__in=merchant_ids)

@@ -7,7 +7,7 @@ or CSV (`dnc_add`), and removed with the list's delete action.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,23 +16,34 @@ from django.http import HttpRequest
 
 from config.admin_scoping import MerchantScopedAdmin, adopt_saved
 from config.models import Merchant
-from config.selectors import merchant_ids_allowing, user_may
+from config.selectors import user_may
 from config.types import Action, Resource
 from leads.dispatch.dnc import dnc_add, dnc_numbers_parse
 from leads.models import DispatchLimits, DoNotCall
 from leads.phones import region_for_time_zone
 
 PLATFORM_WIDE = "Platform-wide (every merchant)"
+_M = TypeVar("_M", bound=models.Model)
 
 
-def _merchant_field(field: Any, request: HttpRequest, *, empty_label: str) -> Any:
-    """An empty merchant means the platform's row, which only platform admins may write."""
-    if field is not None:
-        if user_may(user=request.user, resource=Resource.PLATFORM, action=Action.CHANGE):
-            field.empty_label = empty_label
-        else:
-            field.required = True
-    return field
+class _PlatformRowsAdmin(MerchantScopedAdmin[_M]):
+    """Rows of one merchant, or the platform's row when the merchant is empty.
+
+    Only platform admins may pick "no merchant"; everyone else must choose one of theirs.
+    """
+
+    platform_label: ClassVar[str]
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "merchant" and field is not None:
+            if user_may(user=request.user, resource=Resource.PLATFORM, action=Action.CHANGE):
+                field.empty_label = self.platform_label
+            else:
+                field.required = True
+        return field
 
 
 class DoNotCallAddForm(forms.ModelForm[DoNotCall]):
@@ -62,8 +73,9 @@ class DoNotCallAddForm(forms.ModelForm[DoNotCall]):
 
 
 @admin.register(DoNotCall)
-class DoNotCallAdmin(MerchantScopedAdmin[DoNotCall]):
+class DoNotCallAdmin(_PlatformRowsAdmin[DoNotCall]):
     resource = Resource.LEAD
+    platform_label = PLATFORM_WIDE
     list_display = ["phone", "scope", "reason", "created_at"]
     list_filter = [("merchant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=phone", "^phone", "reason"]
@@ -93,14 +105,6 @@ class DoNotCallAdmin(MerchantScopedAdmin[DoNotCall]):
         # A listed number is removed and listed again, never edited into another number.
         return [] if obj is None else ["merchant", "phone"]
 
-    def formfield_for_foreignkey(
-        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> Any:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name != "merchant":
-            return field
-        return _merchant_field(field, request, empty_label=PLATFORM_WIDE)
-
     def save_model(
         self, request: HttpRequest, obj: DoNotCall, form: forms.ModelForm[Any], change: bool
     ) -> None:
@@ -125,7 +129,7 @@ class DoNotCallAdmin(MerchantScopedAdmin[DoNotCall]):
 
 
 @admin.register(DispatchLimits)
-class DispatchLimitsAdmin(MerchantScopedAdmin[DispatchLimits]):
+class DispatchLimitsAdmin(_PlatformRowsAdmin[DispatchLimits]):
     """Concurrency and rate caps the dispatcher holds each merchant's calls to.
 
     Changing them is a merchant admin's or a platform admin's work (the MERCHANT resource:
@@ -133,6 +137,8 @@ class DispatchLimitsAdmin(MerchantScopedAdmin[DispatchLimits]):
     """
 
     resource = Resource.MERCHANT
+    writable_action = Action.CHANGE
+    platform_label = "Platform defaults"
     fields = [
         "merchant",
         "concurrent_calls",
@@ -159,18 +165,3 @@ class DispatchLimitsAdmin(MerchantScopedAdmin[DispatchLimits]):
         # A merchant's limits are part of its settings: adding or removing its row is changing
         # the merchant, which merchant admins may do and operators may not.
         return super()._may(request, Action.VIEW if action is Action.VIEW else Action.CHANGE, obj)
-
-    def writable_merchants(self, request: HttpRequest) -> models.QuerySet[Merchant]:
-        merchant_ids = merchant_ids_allowing(
-            user=request.user, resource=self.resource, action=Action.CHANGE
-        )
-        merchants = Merchant.objects.all()
-        return merchants if merchant_ids is None else merchants.filter(pk__in=merchant_ids)
-
-    def formfield_for_foreignkey(
-        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> Any:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name != "merchant":
-            return field
-        return _merchant_field(field, request, empty_label="Platform defaults")

@@ -12,17 +12,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from calls.models import Call
 from leads.models import Lead, LeadTransition
 from leads.tasks import dispatch_due_leads
 from templates_app.models import Template
-from tests.demo_payloads import DEMO_PAYLOADS
-from tests.leads.dispatch.test_worker_faults import WORKER, celery_not_eager  # noqa: F401
-from tests.processes import running, subprocess_env, wait_for
+from tests.leads.dispatch.test_worker_faults import celery_not_eager  # noqa: F401
+from tests.leads.dispatch.workers import WORKER, beat_tick, due_leads_create, worker_env
+from tests.processes import running, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 LEADS = 400
@@ -44,35 +42,10 @@ def test_dispatch_resumes_after_postgres_drops_the_worker_s_connections(
     dispatch_template: Template, limiter: redis.Redis, tmp_path: Path
 ) -> None:
     assert connection.settings_dict["NAME"].startswith("test_")
-    now = timezone.now()
-    version = dispatch_template.versions.get()
-    Lead.objects.bulk_create(
-        Lead(
-            merchant_id=dispatch_template.merchant_id,
-            template=dispatch_template,
-            template_version=version,
-            phone=f"+91982{number:07d}",
-            payload=dict(DEMO_PAYLOADS["order-confirmation"]),
-            next_attempt_at=now,
-        )
-        for number in range(LEADS)
-    )
+    due_leads_create(template=dispatch_template, count=LEADS, prefix="+91982")
     limiter.delete("telephony")
-    env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="breeze.settings.local",
-        REDIS_URL=settings.REDIS_URL,
-        BREEZE_DISPATCH_BATCH="10",
-        BREEZE_MERCHANT_CONCURRENCY="100000",
-    )
+    env = worker_env()
     log = tmp_path / "worker.log"
-
-    def beat() -> bool | None:
-        """What beat does every second: a dispatch run whenever none is waiting."""
-        if Call.objects.count() == LEADS:
-            return True
-        if limiter.llen("dispatch") == 0:
-            dispatch_due_leads.delay()
-        return None
 
     with running(WORKER, env=env, log=log):
         dispatch_due_leads.delay()
@@ -84,7 +57,12 @@ def test_dispatch_resumes_after_postgres_drops_the_worker_s_connections(
         )
         terminated = _terminate_other_connections()
         at_drop = Call.objects.count()
-        wait_for(beat, timeout=120, what="dispatch to resume after the drop", log=log)
+        wait_for(
+            lambda: beat_tick(limiter, calls=LEADS),
+            timeout=120,
+            what="dispatch to resume after the drop",
+            log=log,
+        )
 
     assert terminated >= 1
     assert at_drop < LEADS, "the connections were dropped after dispatch had finished"

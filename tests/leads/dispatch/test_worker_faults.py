@@ -12,33 +12,17 @@ from typing import cast
 
 import pytest
 import redis
-from django.conf import settings
-from django.utils import timezone
 
 from breeze.celery import app as celery_app
 from calls.models import Call
 from leads.models import Lead, LeadTransition
 from leads.tasks import dispatch_due_leads
 from templates_app.models import Template
-from tests.demo_payloads import DEMO_PAYLOADS
-from tests.processes import BIN, running, subprocess_env, wait_for
+from tests.leads.dispatch.workers import WORKER, beat_tick, due_leads_create, worker_env
+from tests.processes import running, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 LEADS = 1500
-WORKER = [
-    str(BIN / "celery"),
-    "-A",
-    "breeze",
-    "worker",
-    "--pool",
-    "solo",
-    "--queues",
-    "dispatch",
-    "--without-mingle",
-    "--without-gossip",
-    "--loglevel",
-    "INFO",
-]
 
 
 @pytest.fixture
@@ -62,27 +46,9 @@ def _placements(client: redis.Redis) -> Counter[int]:
 def test_a_dispatch_worker_killed_mid_batch_loses_no_lead_and_dials_none_twice(
     dispatch_template: Template, limiter: redis.Redis, tmp_path: Path
 ) -> None:
-    now = timezone.now()
-    version = dispatch_template.versions.get()
-    Lead.objects.bulk_create(
-        Lead(
-            merchant_id=dispatch_template.merchant_id,
-            template=dispatch_template,
-            template_version=version,
-            phone=f"+91981{number:07d}",
-            payload=dict(DEMO_PAYLOADS["order-confirmation"]),
-            next_attempt_at=now,
-        )
-        for number in range(LEADS)
-    )
+    due_leads_create(template=dispatch_template, count=LEADS, prefix="+91981")
     limiter.delete("telephony")
-    # Local settings: a worker that enqueues placements rather than running them eagerly.
-    env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="breeze.settings.local",
-        REDIS_URL=settings.REDIS_URL,
-        BREEZE_DISPATCH_BATCH="10",
-        BREEZE_MERCHANT_CONCURRENCY="100000",
-    )
+    env = worker_env()
 
     with running(WORKER, env=env, log=tmp_path / "first.log") as first:
         dispatch_due_leads.delay()
@@ -101,17 +67,9 @@ def test_a_dispatch_worker_killed_mid_batch_loses_no_lead_and_dials_none_twice(
     dialing = Lead.objects.filter(status=Lead.Status.DIALING)
     assert dialing.count() == at_kill == Call.objects.filter(lead__in=dialing).count()
 
-    def beat() -> bool | None:
-        """What beat does every second: a dispatch run whenever none is waiting."""
-        if Call.objects.count() == LEADS:
-            return True
-        if limiter.llen("dispatch") == 0:
-            dispatch_due_leads.delay()
-        return None
-
     with running(WORKER, env=env, log=tmp_path / "second.log"):
         wait_for(
-            beat,
+            lambda: beat_tick(limiter, calls=LEADS),
             timeout=120,
             what="the second worker to dispatch the rest",
             log=tmp_path / "second.log",
