@@ -131,9 +131,6 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     await sync_to_async(call_end)(
         call_id=call_id, disposition=ending.disposition, end_reason=ending.end_reason
     )
-    await call_langfuse_finish(
-        llm_trace, disposition=ending.disposition, end_reason=ending.end_reason
-    )
     session.feed.publish(
         status_event(
             status=Call.Status.ENDED, disposition=ending.disposition, end_reason=ending.end_reason
@@ -141,4 +138,8 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     )
     await connection.close(1000, "call ended")
     await session.feed.close()
+    # Last: sending to Langfuse must not hold the provider's stream open.
+    await call_langfuse_finish(
+        llm_trace, disposition=ending.disposition, end_reason=ending.end_reason
+    )
     return ending
