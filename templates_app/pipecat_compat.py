@@ -84,6 +84,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.filters.identity_filter import IdentityFilter
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
@@ -116,6 +117,7 @@ from pipecat.workers.runner import WorkerRunner
 
 __all__ = [
     "ActionConfig",
+    "AudioBufferProcessor",
     "BaseInputTransport",
     "BaseObserver",
     "BaseOutputTransport",

@@ -128,6 +128,9 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     )
     await session.flow.drain()
     await session.writer.flush()
+    if session.audio_recording is not None:
+        # Before the end, so call.completed can carry the recording's link.
+        await session.audio_recording.store(call_id=call_id)
     await sync_to_async(call_end)(
         call_id=call_id, disposition=ending.disposition, end_reason=ending.end_reason
     )

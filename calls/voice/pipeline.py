@@ -16,6 +16,7 @@ from calls.live.feed import EndRequests, LiveFeed
 from calls.selectors import CallContext
 from calls.services import call_record_turn
 from calls.tracing import turn_span_record
+from calls.voice.audio_recording import CallAudioRecording, call_audio_recording
 from calls.voice.line import LineControl
 from calls.voice.recorder import CallRecorder, TurnRecord
 from calls.voice.runtime import CallRuntime
@@ -68,6 +69,8 @@ class CallSession:
     feed: LiveFeed
     end_requests: EndRequests
     idle_prompts: int = 0
+    # Set when the template has the worker record the call (execution.recording).
+    audio_recording: CallAudioRecording | None = None
 
 
 def _vad_params(settings: dict[str, Any]) -> VADParams:
@@ -194,6 +197,7 @@ def build_call_session(
         )
 
     recorder = CallRecorder(current_node=lambda: runtime.current_node, on_turn=record_turn)
+    audio_recording = call_audio_recording(context, sample_rate=TELEPHONY_RATE)
     pipeline = Pipeline(
         [
             transport.input(),
@@ -203,6 +207,7 @@ def build_call_session(
             llm,
             tts,
             transport.output(),
+            *([audio_recording.processor] if audio_recording else []),
             aggregators.assistant(),
         ]
     )
@@ -234,7 +239,17 @@ def build_call_session(
 
     end_requests = EndRequests(call_id=context.call_id, on_end=end_by_operator)
     session = CallSession(
-        worker, flow, flow_manager, runtime, recorder, writer, vad, turns, feed, end_requests
+        worker,
+        flow,
+        flow_manager,
+        runtime,
+        recorder,
+        writer,
+        vad,
+        turns,
+        feed,
+        end_requests,
+        audio_recording=audio_recording,
     )
 
     async def start_flow(_worker: PipelineWorker, _frame: Any) -> None:
