@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 import requests
 from django.conf import LazySettings
@@ -216,3 +217,13 @@ def test_which_errors_may_hide_a_dial() -> None:
     assert dial_may_have_reached_provider(answered) is False
     assert dial_may_have_reached_provider(requests.ReadTimeout("read timed out")) is True
     assert dial_may_have_reached_provider(read_timeout) is True
+    # Exotel's adapter wraps httpx's errors the same way.
+    for cause, may_have_reached in [
+        (httpx.ConnectError("refused"), False),
+        (httpx.ConnectTimeout("slow to connect"), False),
+        (httpx.ReadTimeout("no answer"), True),
+        (httpx.RemoteProtocolError("dropped"), True),
+    ]:
+        wrapped = ProviderUnavailableError("Exotel unreachable")
+        wrapped.__cause__ = cause
+        assert dial_may_have_reached_provider(wrapped) is may_have_reached, cause
