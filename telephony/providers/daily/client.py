@@ -68,11 +68,11 @@ def _request(*, api_key: str, method: str, path: str, body: Any = None) -> dict[
         parsed = None
     if response.status_code >= 400:
         # Daily's errors are {"error": "<kind>", "info": "<why>"}.
-        error = parsed if isinstance(parsed, dict) else {}
+        details = parsed if isinstance(parsed, dict) else {}
         raise DailyRefusedError(
             status=response.status_code,
-            error=str(error.get("error", "")),
-            info=str(error.get("info", response.text[:200])),
+            error=str(details.get("error", "")),
+            info=str(details.get("info", response.text[:200])),
         )
     if not isinstance(parsed, dict):
         raise DailyUnavailableError(f"Daily answered {response.status_code} with no JSON object")

@@ -123,7 +123,7 @@ def test_the_transport_joins_the_assigned_room_as_the_bot_with_audio_at_the_pipe
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_client_joining_starts_the_call_and_the_recording_when_asked(
-    daily_call: MakeCall,
+    daily_call: MakeCall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call = await sync_to_async(daily_call)()
     context = await sync_to_async(call_context_load)(call_id=call.pk)
@@ -134,7 +134,7 @@ async def test_the_client_joining_starts_the_call_and_the_recording_when_asked(
         # Daily's servers are the process boundary: recording starts there.
         recordings.append(args)
 
-    daily.transport.start_recording = start_recording  # type: ignore[method-assign]
+    monkeypatch.setattr(daily.transport, "start_recording", start_recording)
 
     await daily.transport._call_event_handler("on_first_participant_joined", {"id": "client-1"})
     await asyncio.sleep(0.5)
@@ -147,17 +147,17 @@ async def test_the_client_joining_starts_the_call_and_the_recording_when_asked(
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_client_leaving_ends_the_conversation_as_a_customer_hang_up(
-    daily_call: MakeCall,
+    daily_call: MakeCall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call = await sync_to_async(daily_call)()
     context = await sync_to_async(call_context_load)(call_id=call.pk)
     daily = daily_session_build(context, _assignment(call.pk), worker_id="w-1")
     queued: list[Any] = []
 
-    async def queue_frame(frame: Any) -> None:
+    async def queue_frame(frame: Any, *_: Any) -> None:
         queued.append(frame)
 
-    daily.session.worker.queue_frame = queue_frame  # type: ignore[method-assign]
+    monkeypatch.setattr(daily.session.worker, "queue_frame", queue_frame)
     daily.presence.client_joined.set()
 
     await daily.transport._call_event_handler("on_participant_left", {"id": "client-1"}, "leftCall")
