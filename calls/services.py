@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from calls.exceptions import CallNotAllowedError
 from calls.extraction.services import call_extraction_begin
+from calls.live.services import call_live_status_publish
 from calls.models import STATUS_RANK, Call, Turn
 from calls.webhooks.call_events import call_event_emit
 from calls.webhooks.events import EventType
@@ -107,6 +109,7 @@ def call_end(*, call_id: int, disposition: str, end_reason: str) -> bool:
         if ended:
             # The lead is completed or rescheduled in this transaction, with its events.
             import_string(LEAD_ATTEMPT_CHANGED)(call_id=call_id)
+            transaction.on_commit(partial(call_live_status_publish, call_id=call_id))
     return ended
 
 

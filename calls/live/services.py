@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from calls.exceptions import CallEndRefusedError
-from calls.live.events import END_REQUEST, control_group
+from calls.live.events import END_REQUEST, LIVE_EVENT, call_status_event, control_group, live_group
 from calls.models import Call
 from config.selectors import scope_queryset, user_may
 from config.types import Action, Resource
@@ -51,3 +51,20 @@ def call_end_request(*, user: AnyUser, call_id: int) -> None:
         control_group(call_id), {"type": END_REQUEST, "requested_by": requested_by}
     )
     logger.info("call %s: end requested by %s", call_id, requested_by)
+
+
+def call_live_status_publish(*, call_id: int) -> None:
+    """Tell the call's watchers its stored status (after a commit that ended it).
+
+    However the call ended (its worker, a provider callback, the crash reconciler), the live
+    view learns it. Watching is never worth failing the caller: errors are logged.
+    """
+    try:
+        call = Call.objects.only("status", "disposition", "end_reason").get(pk=call_id)
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(
+                live_group(call_id), {"type": LIVE_EVENT, "event": call_status_event(call)}
+            )
+    except Exception:
+        logger.warning("call %s: could not tell its watchers its status", call_id, exc_info=True)

@@ -6,13 +6,14 @@ import asyncio
 import logging
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer
 from channels_redis.core import RedisChannelLayer  # type: ignore[import-untyped]
 
 from calls.live.events import LIVE_EVENT, live_group
 from calls.live.feed import EndRequests, LiveFeed
 from calls.models import Call, Turn
-from calls.services import call_record_node, call_record_turn, call_update_outcome
+from calls.services import call_end, call_record_node, call_record_turn, call_update_outcome
 from calls.voice.writer import CallWriter
 from tests.conftest import free_port
 
@@ -141,3 +142,23 @@ async def test_the_worker_hears_an_end_request(call: Call, redis_layer: BaseChan
     await listener.stop()
 
     assert heard == ["ops"]
+
+
+async def test_watchers_learn_of_an_end_whoever_recorded_it(
+    call: Call, redis_layer: BaseChannelLayer
+) -> None:
+    watcher = await redis_layer.new_channel()
+    await redis_layer.group_add(live_group(call.pk), watcher)
+
+    # The crash reconciler, a provider callback: not the worker's own feed.
+    await sync_to_async(call_end)(
+        call_id=call.pk, disposition=Call.Disposition.FAILED, end_reason="worker_crashed"
+    )
+    message = await asyncio.wait_for(redis_layer.receive(watcher), 2)
+
+    assert message["event"] == {
+        "type": "status",
+        "status": "ended",
+        "disposition": "failed",
+        "end_reason": "worker_crashed",
+    }
