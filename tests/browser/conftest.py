@@ -76,8 +76,8 @@ def merchant_admin(tenants: Tenants) -> User:
     return user
 
 
-def log_in(page: Page, web: Web, user: User) -> None:
-    page.goto(f"{web.base_url}/admin/login/")
+def log_in(page: Page, base_url: str, user: User) -> None:
+    page.goto(f"{base_url}/admin/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")

@@ -27,7 +27,7 @@ def test_edit_a_template_fix_the_error_publish_and_reach_an_outcome_in_the_playg
 ) -> None:
     template_load_demos(merchant=tenants.acme)
     template = Template.objects.get(merchant=tenants.acme, slug="order-confirmation")
-    log_in(page, web, merchant_admin)
+    log_in(page, web.base_url, merchant_admin)
 
     page.goto(f"{web.base_url}/admin/templates_app/template/")
     page.get_by_role("link", name="Cash-on-delivery order confirmation").first.click()
@@ -76,7 +76,7 @@ def test_replay_a_failed_webhook_delivery(
             merchant_id=tenants.acme.pk, event_type=EventType.CALL_STARTED, data={"call_id": 7}
         )
     first = WebhookDelivery.objects.get()
-    log_in(page, web, merchant_admin)
+    log_in(page, web.base_url, merchant_admin)
 
     page.goto(f"{web.base_url}/admin/calls/webhookdelivery/")
     page.check(f"input[name=_selected_action][value='{first.pk}']")
