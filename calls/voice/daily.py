@@ -191,6 +191,9 @@ async def run_daily_call(assignment: DailyAssignment, *, worker_id: str) -> Call
     ending = daily_ending(daily)
     await session.flow.drain()
     await session.writer.flush()
+    if session.audio_recording is not None:
+        # The template's worker recording, stored before the end like a phone call's.
+        await session.audio_recording.store(call_id=assignment.call_id)
     await sync_to_async(call_end)(
         call_id=assignment.call_id, disposition=ending.disposition, end_reason=ending.end_reason
     )
