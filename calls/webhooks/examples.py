@@ -100,7 +100,7 @@ EXAMPLE_DATA: dict[EventType, dict[str, Any]] = {
     EventType.CAMPAIGN_PAUSED: {
         "campaign_id": 12,
         "name": "November COD confirmations",
-        "reason": "failure rate 62% over the last 50 calls",
+        "reason": "failure rate 5/10 over the last 10 finished attempts reached the threshold of 50%",
         "paused_at": "2026-11-25T11:00:00+00:00",
     },
 }
