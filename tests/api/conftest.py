@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +16,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from breeze.settings.integrations.recordings import recordings_storage
 from calls.models import Call
+from calls.recordings.models import Recording
+from calls.recordings.services import recording_store
 from calls.services import call_create
 from config.auth.principal import ApiKeyPrincipal
 from config.models import ApiKey, Membership, Merchant
@@ -66,6 +70,13 @@ def _populate(merchant: Merchant) -> dict[str, int]:
         customer_phone="+15555550123",
         payload=ORDER,
     )
+    recording_store(
+        call_id=call.pk,
+        source=Recording.Source.WORKER,
+        content=io.BytesIO(b"RIFF"),
+        content_type="audio/wav",
+        duration_seconds=None,
+    )
     admin_key, _ = api_key_create(merchant=merchant, role=Role.MERCHANT_ADMIN, name="setup")
     admin = ApiKeyPrincipal(admin_key)
     # Made before the lead is pushed, so it holds none: the lead stays the dispatcher's.
@@ -97,6 +108,10 @@ def _populate(merchant: Merchant) -> dict[str, int]:
 @pytest.fixture
 def world(tenants: Tenants, settings: LazySettings, tmp_path: Path) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": recordings_storage(bucket="", root=str(tmp_path / "recordings")),
+    }
     return World(rows={m.slug: _populate(m) for m in (tenants.acme, tenants.globex)})
 
 

@@ -61,6 +61,7 @@ OBJECT_ENDPOINTS = [
         "GET", "/api/v1/templates/{id}/versions/1", Resource.TEMPLATE, Action.VIEW, "template"
     ),
     Endpoint("GET", "/api/v1/calls/{id}", Resource.CALL, Action.VIEW, "call"),
+    Endpoint("GET", "/api/v1/calls/{id}/recording", Resource.CALL, Action.VIEW, "call"),
     Endpoint("GET", "/api/v1/leads/{id}", Resource.LEAD, Action.VIEW, "lead"),
     Endpoint("POST", "/api/v1/leads/{id}/cancel", Resource.LEAD, Action.CHANGE, "lead"),
     Endpoint("POST", "/api/v1/leads/{id}/dispatch-now", Resource.LEAD, Action.CHANGE, "lead"),
