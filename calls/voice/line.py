@@ -17,12 +17,15 @@ from asgiref.sync import sync_to_async
 from calls.voice import pool
 from calls.voice.control import call_control_messages
 from telephony.transfers import call_transfer
+from templates_app.flows.builder import HOLD_NODE
 from templates_app.pipecat_compat import EndFrame, FrameSerializer, TTSSpeakFrame
 
 if TYPE_CHECKING:
     from calls.voice.pipeline import CallSession
 
 logger = logging.getLogger(__name__)
+HOLD_WAIT_STEP_S = 0.05
+HOLD_WAIT_STEPS = 100
 
 
 class LineControl:
@@ -64,6 +67,7 @@ async def control_apply(session: CallSession, message: dict[str, Any]) -> None:
             return
         runtime.warm_transfer_pending = False
         runtime.keep_line(False)
+        await _holding(session)
         plan = runtime.transfer
         sorry = TTSSpeakFrame(flow.text(plan.no_answer_message))
         if plan.no_answer == "end":
@@ -79,6 +83,18 @@ async def control_apply(session: CallSession, message: dict[str, Any]) -> None:
         await worker.queue_frames([TTSSpeakFrame(text), EndFrame()] if text else [EndFrame()])
         return
     logger.warning("call %s: unknown control message %r ignored", runtime.call_id, kind)
+
+
+async def _holding(session: CallSession) -> None:
+    """Until the flow has moved into the hold node.
+
+    An agent dial refused at once is reported before Flows applies the hold node (after the
+    function's result); moving on earlier would have that late transition win.
+    """
+    for _ in range(HOLD_WAIT_STEPS):
+        if session.flow_manager.current_node == HOLD_NODE:
+            return
+        await asyncio.sleep(HOLD_WAIT_STEP_S)
 
 
 def control_start(session: CallSession, *, call_id: int) -> asyncio.Task[None]:
