@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
+import pytest
 import redis
+from django.db import connection
 from django.utils import timezone
 
 from calls.models import Call
@@ -14,7 +17,7 @@ from calls.services import call_end
 from calls.webhooks.events import event_validation_errors
 from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
-from leads.campaigns.bucket import bucket_key
+from leads.campaigns.bucket import bucket_fill, bucket_key
 from leads.campaigns.selectors import campaign_progress
 from leads.campaigns.services import (
     LeadFilter,
@@ -25,7 +28,7 @@ from leads.campaigns.services import (
 )
 from leads.campaigns.tick import campaign_tick, campaigns_tick_running
 from leads.dispatch.services import leads_dispatch_batch
-from leads.models import Campaign, Lead
+from leads.models import Campaign, Lead, LeadTransition
 from templates_app.models import Template
 from tests.conftest import free_port
 from tests.leads.dispatch.conftest import ALWAYS, Dials
@@ -218,3 +221,39 @@ def test_with_redis_down_nothing_is_released_and_nothing_lost(
     assert campaign_tick(campaign_id=campaign.pk, now=t0).released == []
     later = campaign_tick(campaign_id=campaign.pk, now=t0 + dt.timedelta(seconds=1))
     assert len(later.released) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_ticks_release_each_lead_once_and_never_past_the_cap(
+    make_campaign: MakeCampaign, buckets: redis.Redis
+) -> None:
+    campaign = make_campaign(leads=30, calls_per_minute=6000, max_concurrency=4)
+    # Running with a full bucket but without start's own kick: every release below comes
+    # from the parallel ticks (beat's and kicks, as a busy worker pool would run them).
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Status.RUNNING, started_at=now, resumed_at=now
+    )
+    bucket_fill(client=buckets, campaign_id=campaign.pk, calls_per_minute=6000, now=now.timestamp())
+
+    def ticker(_: int) -> list[int]:
+        try:
+            return [
+                lead_id
+                for _ in range(5)
+                for lead_id in campaign_tick(campaign_id=campaign.pk).released
+            ]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        released = [lead_id for part in pool.map(ticker, range(6)) for lead_id in part]
+
+    assert len(released) == len(set(released)) == 4
+    assert scheduled(campaign) == 4
+    assert (
+        LeadTransition.objects.filter(
+            to_status=LeadStatus.SCHEDULED, lead__campaign=campaign
+        ).count()
+        == 4
+    )
