@@ -37,7 +37,6 @@ class DailyRoomAdmin(MerchantScopedAdmin[DailyRoom]):
         "created_at",
         "updated_at",
     ]
-    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
