@@ -11,12 +11,14 @@ from pathlib import Path
 import boto3  # type: ignore[import-untyped]
 import pytest
 from django.conf import LazySettings
+from django.test import Client
 from moto.server import ThreadedMotoServer
 
 from breeze.settings.integrations.recordings import recordings_storage
 from calls.models import Call
+from calls.recordings.links import recording_link
 from calls.recordings.models import Recording, RecordingRetention
-from calls.recordings.services import recording_store
+from calls.recordings.services import recording_store, recordings_delete_expired
 from calls.recordings.storage import WAV, WavBuilder
 from tests.calls.recordings.conftest import store_wav, wav_bytes
 
@@ -105,7 +107,9 @@ def s3_bucket(settings: LazySettings) -> Iterator[str]:
         server.stop()
 
 
-def test_an_s3_bucket_holds_the_recording_when_configured(call: Call, s3_bucket: str) -> None:
+def test_an_s3_bucket_holds_serves_and_expires_the_recording_when_configured(
+    call: Call, s3_bucket: str
+) -> None:
     recording = recording_store(
         call_id=call.pk,
         source=Recording.Source.WORKER,
@@ -124,3 +128,9 @@ def test_an_s3_bucket_holds_the_recording_when_configured(call: Call, s3_bucket:
     key = f"recordings/{recording.storage_name}"
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == wav_bytes(seconds=0.5)
     assert recording.size_bytes == len(wav_bytes(seconds=0.5))
+    link = recording_link(recording_id=recording.pk, ttl_seconds=60)
+    served = Client().get(link.url.removeprefix("http://127.0.0.1:9"))
+    assert b"".join(served.streaming_content) == wav_bytes(seconds=0.5)  # type: ignore[attr-defined]
+
+    assert recordings_delete_expired(now=recording.expires_at) == 1
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
