@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -25,6 +26,34 @@ def placeholders(text: str) -> list[str]:
 
 def render(text: str, values: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+# The part of a URL before its path: `scheme://host[:port]`, then the first `/`, `?` or `#`.
+_URL_AUTHORITY_ENDED = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*[/?#]")
+
+
+def render_url(url: str, values: Mapping[str, str]) -> str:
+    """Fill placeholders into a URL, percent-encoding each value placed in its path or query.
+
+    A value is data, not URL syntax: `+91…` must stay a plus sign and `a/b` one path segment,
+    so every character but letters, digits and `-._~` is encoded. A placeholder before the
+    path (a base URL or host from a secret, say `{api_base}/orders`) is filled as written,
+    since it is meant to be URL syntax. The template's own text is never changed.
+    """
+    parts: list[str] = []
+    end = 0
+    for match in PLACEHOLDER.finditer(url):
+        parts.append(url[end : match.start()])
+        end = match.end()
+        value = values.get(match.group(1))
+        if value is None:
+            parts.append(match.group(0))
+        elif _URL_AUTHORITY_ENDED.match("".join(parts)):
+            parts.append(urllib.parse.quote(value, safe=""))
+        else:
+            parts.append(value)
+    parts.append(url[end:])
+    return "".join(parts)
 
 
 def render_deep(value: Any, values: Mapping[str, str]) -> Any:

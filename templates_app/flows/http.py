@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from templates_app.definition.variables import render, render_deep
+from templates_app.definition.variables import render, render_deep, render_url
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,11 @@ class HttpResult:
 
 
 def http_request_from_config(config: dict[str, Any], variables: dict[str, str]) -> HttpRequest:
-    """Fill `{variables}` into a template's http block and turn its auth into headers."""
+    """Fill `{variables}` into a template's http block and turn its auth into headers.
+
+    Values in the URL's path and query are percent-encoded (`render_url`); headers and body
+    take them as they are.
+    """
     headers = {key: render(value, variables) for key, value in config.get("headers", {}).items()}
     auth = render_deep(config.get("auth", {"type": "none"}), variables)
     if auth["type"] == "bearer":
@@ -51,7 +55,7 @@ def http_request_from_config(config: dict[str, Any], variables: dict[str, str]) 
         headers[auth["header"]] = auth["value"]
     return HttpRequest(
         method=config.get("method", "POST"),
-        url=render(config["url"], variables),
+        url=render_url(config["url"], variables),
         headers=headers,
         body=render_deep(config.get("body"), variables),
         timeout=float(config.get("timeout", 10)),

@@ -4,7 +4,13 @@ from typing import Any
 
 import pytest
 
-from templates_app.definition.variables import payload_issues, render, render_deep, variable_pool
+from templates_app.definition.variables import (
+    payload_issues,
+    render,
+    render_deep,
+    render_url,
+    variable_pool,
+)
 
 
 def test_render_fills_known_and_keeps_unknown_placeholders() -> None:
@@ -25,6 +31,28 @@ def test_render_deep_fills_nested_structures() -> None:
         "items": ["S9", 3],
         "meta": {"by": "bot"},
     }
+
+
+def test_render_url_encodes_values_in_the_path_and_query() -> None:
+    url = "https://crm.example.com/customers/{phone}/notes?phone={phone}&note={note}#{anchor}"
+
+    assert render_url(
+        url, {"phone": "+91 98765", "note": "a&b=c/d ü", "anchor": "top section"}
+    ) == (
+        "https://crm.example.com/customers/%2B91%2098765/notes"
+        "?phone=%2B91%2098765&note=a%26b%3Dc%2Fd%20%C3%BC#top%20section"
+    )
+
+
+def test_render_url_fills_a_base_or_host_as_written_and_keeps_the_template_s_text() -> None:
+    values = {"api_base": "https://api.example.com/v1", "host": "shop.example.com:8443"}
+
+    assert render_url(
+        "{api_base}/orders/{order_id}?q=a%20b&x={missing}", values | {"order_id": "A/1"}
+    ) == ("https://api.example.com/v1/orders/A%2F1?q=a%20b&x={missing}")
+    assert render_url("https://{host}/o/{order_id}", values | {"order_id": "A 1"}) == (
+        "https://shop.example.com:8443/o/A%201"
+    )
 
 
 def test_pool_order_is_payload_then_template_then_merchant_then_builtins() -> None:

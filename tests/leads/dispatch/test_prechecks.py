@@ -100,6 +100,21 @@ def test_not_eligible_ends_the_lead_failed_blocked_without_dialling(
     assert _history(lead)[-1] == ("failed", "blocked: precheck_not_eligible")
 
 
+def test_the_hook_url_gets_the_call_s_variables_percent_encoded(
+    precheck_lead: Callable[[dict[str, Any]], Lead], httpserver: HTTPServer, dials: Dials
+) -> None:
+    hook = _hook(httpserver)
+    hook["http"]["url"] += "?phone={customer_phone}"
+    lead = precheck_lead(hook)
+    httpserver.expect_oneshot_request(PATH, method="POST").respond_with_json({"eligible": True})
+
+    _dispatch_and_place(lead)
+
+    request, _ = httpserver.log[0]
+    assert request.environ["RAW_URI"] == f"{PATH}?phone=%2B{lead.phone[1:]}"
+    assert request.args["phone"] == lead.phone
+
+
 @pytest.fixture
 def slow_hook(httpserver: HTTPServer) -> Iterator[HTTPServer]:
     """A hook that answers only after the check's 0.5 s timeout (released at teardown)."""

@@ -48,6 +48,37 @@ def test_config_fills_variables_and_turns_auth_into_headers() -> None:
     )
 
 
+async def test_variables_reach_the_server_percent_encoded_in_the_url_only(
+    httpserver: HTTPServer,
+) -> None:
+    seen: list[tuple[str, str | None, object]] = []
+
+    def record(request: Request) -> Response:
+        seen.append(
+            (request.environ["RAW_URI"], request.headers.get("X-Phone"), request.get_json())
+        )
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/customers/+91 98100 00001/orders").respond_with_handler(record)
+    config = {
+        "url": httpserver.url_for("/customers/{phone}/orders") + "?phone={phone}&ref={ref}",
+        "headers": {"X-Phone": "{phone}"},
+        "body": {"phone": "{phone}", "ref": "{ref}"},
+    }
+    variables = {"phone": "+91 98100 00001", "ref": "a&b=c"}
+
+    result = await send_http_request(http_request_from_config(config, variables))
+
+    assert result.status == 200
+    assert seen == [
+        (
+            "/customers/%2B91%2098100%2000001/orders?phone=%2B91%2098100%2000001&ref=a%26b%3Dc",
+            "+91 98100 00001",
+            {"phone": "+91 98100 00001", "ref": "a&b=c"},
+        )
+    ]
+
+
 async def test_retries_5xx_then_succeeds(httpserver: HTTPServer) -> None:
     httpserver.expect_ordered_request("/stock", method="POST").respond_with_data("busy", status=503)
     httpserver.expect_ordered_request(
