@@ -194,3 +194,32 @@ def test_the_campaign_page_links_to_its_leads(
         Lead.objects.filter(campaign=campaign).values_list("pk", flat=True)
     )
     assert len(listed.context["cl"].result_list) == 2
+
+
+def test_the_list_and_the_add_page_render_with_live_progress(
+    operator: Client, make_campaign: MakeCampaign
+) -> None:
+    campaign = make_campaign(leads=2)
+
+    listed = operator.get(reverse("admin:leads_campaign_changelist"))
+    add = operator.get(reverse("admin:leads_campaign_add"))
+
+    assert listed.status_code == add.status_code == 200
+    progress_url = reverse("admin:leads_campaign_progress", args=[campaign.pk])
+    assert (
+        f'<span data-campaign-progress="{progress_url}">'
+        "Draft: 0 dialled, 0 answered, 0 in flight, 2 remaining of 2 leads</span>"
+    ) in listed.content.decode()
+    assert "leads/campaign_progress.js" in listed.content.decode()
+    assert list(add.context["adminform"].form.fields) == [
+        "name",
+        "template",
+        "lead_import",
+        "filter_status",
+        "created_after",
+        "created_before",
+        "calls_per_minute",
+        "max_concurrency",
+        "failure_threshold",
+        "failure_window",
+    ]
