@@ -125,4 +125,4 @@ from breeze.settings.integrations.voice import *  # noqa: E402, F403
 from breeze.settings.integrations.webhooks import *  # noqa: E402, F403
 
 # Recordings have a storage of their own, so they can live in a bucket while CSV imports do not.
-STORAGES["recordings"] = BREEZE_RECORDINGS_STORAGE  # noqa: F405
+STORAGES["recordings"] = BREEZE_RECORDINGS_STORAGE
