@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from calls.models import Call
 from telephony.events import ProviderStatus, call_provider_status_apply
 from telephony.providers.shared import callback_call, provider_secrets, signature_refused
+from telephony.voicemail import call_voicemail_detected
 
 View = Callable[[HttpRequest, int], HttpResponse]
 
@@ -63,6 +64,40 @@ def status_callback_view(
         if refine is not None:
             status = refine(request, status)
         call_provider_status_apply(call=found, provider_call_id=provider_call_id, status=status)
+        return HttpResponse(status=204)
+
+    return view
+
+
+def amd_callback_view(
+    *,
+    provider: str,
+    id_field: str,
+    verdict_field: str,
+    machine: Callable[[str], bool],
+    valid: SignatureCheck,
+    hang_up: Callable[..., bool],
+) -> View:
+    """An answering-machine detection callback.
+
+    A machine's verdict ends the call as voicemail and the template's `voicemail` action
+    follows (telephony/voicemail.py).
+    """
+
+    @csrf_exempt
+    @require_POST
+    def view(request: HttpRequest, call_id: int) -> HttpResponse:
+        found = callback_call_verified(
+            request=request, provider=provider, call_id=call_id, valid=valid
+        )
+        if not isinstance(found, Call):
+            return found or HttpResponse(status=204)
+        provider_call_id = request.POST.get(id_field, "")
+        verdict = request.POST.get(verdict_field, "")
+        if not provider_call_id or not verdict:
+            return HttpResponse(status=400)
+        if machine(verdict):
+            call_voicemail_detected(call=found, provider_call_id=provider_call_id, hang_up=hang_up)
         return HttpResponse(status=204)
 
     return view

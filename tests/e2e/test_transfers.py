@@ -71,8 +71,9 @@ def twilio_api(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPS
     return httpserver
 
 
-def _call_on_twilio(tenants: Tenants, slug: str, transfer: dict[str, Any]) -> Call:
-    version = published_template(tenants.acme, slug, _definition(transfer))
+def _call_on_twilio(tenants: Tenants, slug: str, definition: dict[str, Any]) -> Call:
+    """A call of a new template, placed through the Twilio adapter."""
+    version = published_template(tenants.acme, slug, definition)
     provider_credential_create(
         merchant=tenants.acme, provider="twilio", secrets=test_twilio.SECRETS
     )
@@ -113,7 +114,7 @@ def test_a_cold_transfer_asks_twilio_to_dial_the_agent_after_the_bots_last_words
     twilio_api.expect_oneshot_request(CUSTOMER_LEG, method="POST").respond_with_json(
         {"sid": test_twilio.CALL_SID, "status": "in-progress"}
     )
-    call = _call_on_twilio(tenants, "cold-transfer", {"number": AGENT})
+    call = _call_on_twilio(tenants, "cold-transfer", _definition({"number": AGENT}))
     presses_zero = Persona(name="wants-agent", description="Presses 0.", steps=(Step(dtmf="0"),))
 
     result = _converse(stack, call, presses_zero)
@@ -160,13 +161,15 @@ def test_an_unanswered_warm_transfer_returns_the_customer_to_the_bot(
     call = _call_on_twilio(
         tenants,
         "warm-transfer",
-        {
-            "mode": "warm",
-            "number": AGENT,
-            "no_answer": "return_to_bot",
-            "no_answer_message": SORRY,
-            "ring_timeout": 20,
-        },
+        _definition(
+            {
+                "mode": "warm",
+                "number": AGENT,
+                "no_answer": "return_to_bot",
+                "no_answer_message": SORRY,
+                "ring_timeout": 20,
+            }
+        ),
     )
     # Twilio's no-answer is reported as soon as the agent is rung, so the bot's hold message,
     # its apology and the question it returns to are one turn, which the customer answers.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from telephony.events import ProviderStatus
-from telephony.providers.callbacks import status_callback_view
+from telephony.providers.callbacks import amd_callback_view, status_callback_view
+from telephony.providers.plivo.client import plivo_hang_up
 from telephony.providers.plivo.signature import plivo_signature_valid
 
 STATUSES: dict[str, ProviderStatus] = {
@@ -20,4 +21,15 @@ STATUSES: dict[str, ProviderStatus] = {
 
 plivo_status = status_callback_view(
     provider="plivo", statuses=STATUSES, id_field="CallUUID", valid=plivo_signature_valid
+)
+
+# Machine detection's verdict, posted to `machine_detection_url` (`Machine` is "true" for a
+# machine); a person answering changes nothing.
+plivo_amd = amd_callback_view(
+    provider="plivo",
+    id_field="CallUUID",
+    verdict_field="Machine",
+    machine=lambda verdict: verdict == "true",
+    valid=plivo_signature_valid,
+    hang_up=plivo_hang_up,
 )

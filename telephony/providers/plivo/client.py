@@ -20,6 +20,7 @@ from telephony.providers.shared import (
     placement_secrets,
     provider_secrets,
 )
+from templates_app.definition.transfer import voicemail_plan
 
 logger = logging.getLogger(__name__)
 PLIVO_ROOT = "https://api.plivo.com"
@@ -80,6 +81,7 @@ def plivo_place(call: Call) -> None:
             answer_method="POST",
             ring_url=status_url,
             hangup_url=status_url,
+            **_machine_detection(call),
         )
     except PlivoRestError as error:
         _raise_if_transient(error, transport)
@@ -87,6 +89,17 @@ def plivo_place(call: Call) -> None:
         placement_refuse(call=call, end_reason=reason, detail=str(error))
         return
     logger.info("call %s: Plivo request %s", call.pk, getattr(created, "request_uuid", ""))
+
+
+def _machine_detection(call: Call) -> dict[str, str]:
+    """Asynchronous machine detection when the template asks what to do on a machine."""
+    if voicemail_plan(call.template_version.definition) is None:
+        return {}
+    return {
+        "machine_detection": "true",
+        "machine_detection_url": callback_url(provider="plivo", call_id=call.pk, kind="amd"),
+        "machine_detection_method": "POST",
+    }
 
 
 def plivo_hang_up(*, call: Call) -> bool:

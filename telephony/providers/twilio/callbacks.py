@@ -11,8 +11,13 @@ from django.views.decorators.http import require_POST
 from calls.models import Call
 from calls.voice.control import call_control_send
 from telephony.events import ProviderStatus
-from telephony.providers.callbacks import callback_call_verified, status_callback_view
+from telephony.providers.callbacks import (
+    amd_callback_view,
+    callback_call_verified,
+    status_callback_view,
+)
 from telephony.providers.twilio.answer import MACHINE_ANSWERS
+from telephony.providers.twilio.client import twilio_hang_up
 from telephony.providers.twilio.signature import twilio_signature_valid
 
 logger = logging.getLogger(__name__)
@@ -67,3 +72,14 @@ def twilio_agent_status(request: HttpRequest, call_id: int) -> HttpResponse:
         logger.info("call %s: the transfer's agent did not answer (%s)", found.pk, status)
         call_control_send(call_id=found.pk, message={"type": "transfer_unanswered"})
     return HttpResponse(status=204)
+
+
+# Asynchronous answering-machine detection's verdict; a person answering changes nothing.
+twilio_amd = amd_callback_view(
+    provider="twilio",
+    id_field="CallSid",
+    verdict_field="AnsweredBy",
+    machine=MACHINE_ANSWERS.__contains__,
+    valid=twilio_signature_valid,
+    hang_up=twilio_hang_up,
+)

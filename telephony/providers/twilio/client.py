@@ -20,6 +20,7 @@ from telephony.providers.shared import (
     provider_secrets,
 )
 from telephony.providers.twilio.recordings import twilio_recording_options
+from templates_app.definition.transfer import voicemail_plan
 
 # Twilio error codes that no retry of the same lead can fix.
 _INVALID_NUMBER = frozenset({21211, 21214, 21217, 21401, 21407})
@@ -49,7 +50,19 @@ def twilio_place(call: Call) -> None:
     if secrets is None:
         return
     options: dict[str, object] = {}
-    if secrets.get("machine_detection"):
+    voicemail = voicemail_plan(call.template_version.definition)
+    if voicemail is not None:
+        # Asynchronous AMD: the conversation starts at once and the verdict comes to its own
+        # callback; leaving a message waits for the greeting's beep.
+        options["machine_detection"] = (
+            "DetectMessageEnd" if voicemail.action == "message" else "Enable"
+        )
+        options["async_amd"] = "true"
+        options["async_amd_status_callback"] = callback_url(
+            provider="twilio", call_id=call.pk, kind="amd"
+        )
+        options["async_amd_status_callback_method"] = "POST"
+    elif secrets.get("machine_detection"):
         # Synchronous AMD: Twilio asks the answer URL once it knows who answered.
         options["machine_detection"] = secrets["machine_detection"]
     if recording_mode(definition=call.template_version.definition, provider="twilio") == "provider":

@@ -1,12 +1,13 @@
 from django.urls import path
 
 from telephony.providers.twilio.answer import twilio_agent_answer, twilio_answer
-from telephony.providers.twilio.callbacks import twilio_agent_status, twilio_status
+from telephony.providers.twilio.callbacks import twilio_agent_status, twilio_amd, twilio_status
 from telephony.providers.twilio.recordings import twilio_recording_status
 
 urlpatterns = [
     path("<int:call_id>/answer/", twilio_answer, name="twilio-answer"),
     path("<int:call_id>/status/", twilio_status, name="twilio-status"),
+    path("<int:call_id>/amd/", twilio_amd, name="twilio-amd"),
     path("<int:call_id>/recording/", twilio_recording_status, name="twilio-recording"),
     path("<int:call_id>/transfer/agent/", twilio_agent_answer, name="twilio-agent-answer"),
     path("<int:call_id>/transfer/status/", twilio_agent_status, name="twilio-agent-status"),
