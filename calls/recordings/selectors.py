@@ -13,12 +13,10 @@ from calls.recordings.links import recording_link
 from calls.recordings.models import Recording
 from config.selectors import scope_queryset
 from config.types import Resource
+from templates_app.definition.recording import PROVIDER_RECORDERS
 
 if TYPE_CHECKING:
     from config.selectors import AnyUser
-
-# Providers whose own recording Breeze can request and download.
-PROVIDER_RECORDERS = frozenset({Recording.Source.TWILIO, Recording.Source.PLIVO})
 
 
 def recording_mode(*, definition: dict[str, Any], provider: str) -> str:

@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from templates_app.definition.evaluators import evaluator_issues
 from templates_app.definition.extraction import extraction_issues
+from templates_app.definition.recording import recording_warnings
 from templates_app.definition.schema import DEFINITION_SCHEMA
 from templates_app.definition.transfer import transfer_plan
 from templates_app.definition.variables import BUILTIN_VARIABLES, placeholders, strings_with_paths
@@ -289,6 +290,7 @@ class _SemanticChecker:
                     "the window must end after it starts",
                 )
         self.check_providers(execution)
+        self.warnings.extend(recording_warnings(self.definition))
 
     def check_providers(self, execution: Mapping[str, Any]) -> None:
         providers = execution.get("telephony_providers")
