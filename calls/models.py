@@ -79,6 +79,9 @@ class Call(TimeStampedModel):
     media_token_nonce = models.CharField(max_length=64, blank=True, editable=False)
     media_connected_at = models.DateTimeField(null=True, blank=True)
     worker_id = models.CharField(max_length=64, blank=True)
+    # Set when the call's real LLM failed and the rules engine answered from then on.
+    llm_fallback_at = models.DateTimeField(null=True, blank=True)
+    llm_fallback_reason = models.CharField(max_length=255, blank=True)
     # W3C trace context of the dispatch that created it: later hops join its trace.
     traceparent = models.CharField(max_length=55, blank=True, editable=False)
 
