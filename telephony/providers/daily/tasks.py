@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
+from django.utils import timezone
 
 from telephony.providers.daily.client import DailyUnavailableError
-from telephony.providers.daily.dispatch import daily_bot_dispatch, daily_bot_dispatch_abandon
+from telephony.providers.daily.dispatch import (
+    daily_bot_dispatch,
+    daily_bot_dispatch_abandon,
+    daily_calls_reconcile,
+)
 from telephony.providers.daily.rooms import daily_room_pool_maintain
 
 # A client is waiting in the room: retry soon (1, 2, 4 s), then give up.
@@ -25,4 +30,5 @@ def daily_bot_dispatch_task(self: Task[[int], None], call_id: int) -> None:
 
 @shared_task(acks_late=True)
 def daily_room_pool_maintain_task() -> None:
+    daily_calls_reconcile(now=timezone.now())
     daily_room_pool_maintain()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -10,17 +11,24 @@ from typing import Any
 
 import pytest
 from celery.exceptions import Retry
+from django.conf import LazySettings
 from django.db import transaction
+from django.utils import timezone
 from websockets.asyncio.server import ServerConnection, serve
 
 from calls.models import Call
 from calls.services import call_create
 from calls.voice import pool
+from config.models import ProviderCredential
 from telephony.providers.daily import dispatch
 from telephony.providers.daily.dispatch import daily_bot_dispatch
 from telephony.providers.daily.models import DailyRoom
 from telephony.providers.daily.rooms import daily_room_assign
-from telephony.providers.daily.tasks import DISPATCH_RETRIES, daily_bot_dispatch_task
+from telephony.providers.daily.tasks import (
+    DISPATCH_RETRIES,
+    daily_bot_dispatch_task,
+    daily_room_pool_maintain_task,
+)
 from templates_app.models import TemplateVersion
 from tests.calls.conftest import ORDER_PAYLOAD
 from tests.telephony.providers.daily.fake_daily import API_KEY, FakeDaily
@@ -78,16 +86,20 @@ def empty_pool() -> Iterator[None]:
     client.close()
 
 
-@pytest.fixture
-def session_call(
-    daily_api: FakeDaily, acme_daily: None, published: TemplateVersion
-) -> tuple[Call, DailyRoom]:
-    call = call_create(
-        version=published,
+def _daily_call(version: TemplateVersion) -> Call:
+    return call_create(
+        version=version,
         execution_mode=Call.ExecutionMode.DAILY,
         provider="daily",
         payload=ORDER_PAYLOAD,
     )
+
+
+@pytest.fixture
+def session_call(
+    daily_api: FakeDaily, acme_daily: None, published: TemplateVersion
+) -> tuple[Call, DailyRoom]:
+    call = _daily_call(published)
     with transaction.atomic():
         room = daily_room_assign(call=call, api_key=API_KEY, is_recording=True)
     return call, room
@@ -185,3 +197,37 @@ def test_a_refused_bot_token_fails_the_session_without_retry(
     call.refresh_from_db()
     assert (call.disposition, call.end_reason) == (Call.Disposition.FAILED, "provider_rejected")
     assert [path for _, path, _ in daily_api.requests].count("/meeting-tokens") == 1
+
+
+def test_a_session_whose_merchant_lost_its_daily_key_fails_without_a_bot(
+    session_call: tuple[Call, DailyRoom], daily_api: FakeDaily
+) -> None:
+    call, _ = session_call
+    ProviderCredential.objects.filter(provider="daily").update(is_active=False)
+
+    assert daily_bot_dispatch(call_id=call.pk) is True
+
+    call.refresh_from_db()
+    assert (call.disposition, call.end_reason) == (
+        Call.Disposition.FAILED,
+        "provider_not_configured",
+    )
+    assert daily_api.tokens == []
+
+
+def test_sessions_no_bot_ever_reached_are_ended_by_the_pool_task(
+    session_call: tuple[Call, DailyRoom], published: TemplateVersion, settings: LazySettings
+) -> None:
+    settings.DAILY_CLIENT_JOIN_SECONDS = 120
+    lost, _ = session_call
+    joined = _daily_call(published)
+    recent = _daily_call(published)
+    long_ago = timezone.now() - dt.timedelta(seconds=181)
+    Call.objects.filter(pk__in=[lost.pk, joined.pk]).update(created_at=long_ago)
+    Call.objects.filter(pk=joined.pk).update(status=Call.Status.IN_PROGRESS)
+
+    daily_room_pool_maintain_task.delay()
+
+    states = dict(Call.objects.values_list("pk", "end_reason"))
+    assert states == {lost.pk: "dispatch_lost", joined.pk: "", recent.pk: ""}
+    assert Call.objects.get(pk=lost.pk).disposition == Call.Disposition.FAILED
