@@ -9,11 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import ForeignKey
+from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from config.admin_scoping import MerchantScopedAdmin
 from config.types import Resource
+from telephony.inbound.models import InboundRoute
+from telephony.inbound.services import inbound_route_save
 from telephony.providers.daily.models import DailyRoom
+from templates_app.models import Template
 
 
 @admin.register(DailyRoom)
@@ -46,3 +51,31 @@ class DailyRoomAdmin(MerchantScopedAdmin[DailyRoom]):
 
     def has_delete_permission(self, request: HttpRequest, obj: DailyRoom | None = None) -> bool:
         return False
+
+
+@admin.register(InboundRoute)
+class InboundRouteAdmin(MerchantScopedAdmin[InboundRoute]):
+    """Numbers whose incoming calls a template answers.
+
+    The provider calls the number's Voice URL (Twilio) or application answer URL (Plivo);
+    docs/telephony.md says which.
+    """
+
+    resource = Resource.TEMPLATE
+    list_display = ["number", "provider", "merchant", "template", "is_active", "updated_at"]
+    list_filter = ["provider", "is_active", ("merchant", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["merchant", "template"]
+    search_fields = ["number", "template__name"]
+    fields = ["merchant", "provider", "number", "template", "variables", "is_active"]
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.related_model is Template:
+            kwargs["queryset"] = Template.objects.filter(
+                merchant__in=self.writable_merchants(request)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: InboundRoute, form: Any, change: bool) -> None:
+        inbound_route_save(route=obj)

@@ -10,6 +10,7 @@ from plivo import plivoxml
 from calls.models import Call
 from calls.recordings.selectors import recording_mode
 from telephony.events import ProviderStatus, call_provider_status_apply
+from telephony.inbound.answer import inbound_answer
 from telephony.providers.callbacks import callback_call_verified
 from telephony.providers.plivo.recordings import plivo_record_element
 from telephony.providers.plivo.signature import plivo_signature_valid
@@ -87,3 +88,17 @@ def plivo_transfer_xml(request: HttpRequest, call_id: int) -> HttpResponse:
     response = plivoxml.ResponseElement()
     response.add(dial)
     return xml_response(str(response.to_string(False)))
+
+
+@csrf_exempt
+@require_POST
+def plivo_inbound(request: HttpRequest) -> HttpResponse:
+    """A routed Plivo number's application answer URL: the template answers over a stream."""
+    return inbound_answer(
+        request,
+        provider="plivo",
+        id_field="CallUUID",
+        valid=plivo_signature_valid,
+        stream=plivo_xml_stream,
+        refuse=plivo_xml_hang_up,
+    )

@@ -12,6 +12,7 @@ from twilio.twiml.voice_response import Connect, Dial, Stream, VoiceResponse
 from calls.models import Call
 from calls.services import call_end
 from telephony.events import ProviderStatus, call_provider_status_apply
+from telephony.inbound.answer import inbound_answer
 from telephony.providers.callbacks import callback_call_verified
 from telephony.providers.shared import media_stream_url, xml_response
 from telephony.providers.twilio.client import conference_name, twilio_customer_to_conference
@@ -106,3 +107,23 @@ def twilio_agent_answer(request: HttpRequest, call_id: int) -> HttpResponse:
     )
     response.append(dial)
     return xml_response(str(response))
+
+
+def twiml_reject() -> str:
+    response = VoiceResponse()
+    response.reject()
+    return str(response)
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    """A routed Twilio number's Voice URL: the route's template answers over a stream."""
+    return inbound_answer(
+        request,
+        provider="twilio",
+        id_field="CallSid",
+        valid=twilio_signature_valid,
+        stream=twiml_stream,
+        refuse=twiml_reject,
+    )
