@@ -41,6 +41,24 @@ def _payload_field(path: str) -> str:
     return "payload" if path == "$" else f"payload.{path.removeprefix('$.')}"
 
 
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or "non_field_errors"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in _nul_paths(key, path) + _nul_paths(item, f"{path}.{key}".lstrip("."))
+        ]
+    if isinstance(value, list):
+        return [
+            found
+            for index, item in enumerate(value)
+            for found in _nul_paths(item, f"{path}.{index}".lstrip("."))
+        ]
+    return []
+
+
 class DailyConnectApi(ResourceView):
     resource = Resource.LEAD
 
@@ -59,6 +77,15 @@ class DailyConnectApi(ResourceView):
         recording = serializers.BooleanField(
             default=False, help_text="Record the session with Daily's cloud recording."
         )
+
+        def validate_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+            # PostgreSQL's JSONB cannot hold U+0000; name where it is instead of failing later.
+            nul = {
+                path: ["NUL characters (\\u0000) cannot be stored."] for path in _nul_paths(payload)
+            }
+            if nul:
+                raise serializers.ValidationError(nul, code="null_character")
+            return payload
 
     class OutputSerializer(serializers.Serializer[Any]):
         room_url = serializers.URLField()

@@ -32,10 +32,13 @@ def template(tenants: Tenants) -> Template:
 
 @pytest.fixture
 def api(member_of_acme: Callable[[str], User], template: Template) -> Callable[[str], APIClient]:
+    clients: dict[str, APIClient] = {}
+
     def make(role: str) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user=member_of_acme(role))
-        return client
+        if role not in clients:
+            clients[role] = APIClient()
+            clients[role].force_authenticate(user=member_of_acme(role))
+        return clients[role]
 
     return make
 
@@ -102,6 +105,16 @@ def test_connect_hands_the_client_a_pooled_room_and_its_own_token(
         ("recording not a flag", _body(recording="maybe"), [("recording", "invalid")]),
         ("payload not an object", _body(payload=[1]), [("payload", "not_a_dict")]),
         ("unknown template", _body(template="no-such-template"), [("template", "invalid")]),
+        (
+            "NUL in a payload value",
+            _body(payload={**PAYLOAD, "customer_name": "A\x00"}),
+            [("payload.customer_name", "null_character")],
+        ),
+        (
+            "NUL in a nested list",
+            _body(payload={**PAYLOAD, "notes": ["ok", "x\x00"]}),
+            [("payload.notes.1", "null_character")],
+        ),
         (
             "payload missing a variable",
             _body(payload={k: v for k, v in PAYLOAD.items() if k != "order_id"}),
