@@ -176,3 +176,26 @@ def test_daily_failing_answers_502_or_503_and_returns_the_room_to_the_pool(
     assert response.status_code == answer
     assert Call.objects.count() == 0
     assert DailyRoom.objects.filter(status=DailyRoom.Status.IDLE).count() == 2
+
+
+def test_another_merchants_template_is_unknown_and_nothing_is_made(
+    api: Callable[[str], APIClient], daily_api: FakeDaily, acme_daily: None, tenants: Tenants
+) -> None:
+    template_load_demos(merchant=tenants.globex)
+
+    response = api(Membership.Role.OPERATOR).post(
+        URL, _body(merchant="globex", template="order-confirmation"), format="json"
+    )
+
+    assert response.status_code == 400
+    assert _fields(response) == [("template", "invalid")]
+    assert Call.objects.count() == 0
+    assert daily_api.requests == []
+
+
+def test_without_credentials_the_answer_is_401(daily_api: FakeDaily, acme_daily: None) -> None:
+    response = APIClient().post(URL, _body(), format="json")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "not_authenticated"
+    assert Call.objects.count() == 0
