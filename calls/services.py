@@ -153,6 +153,14 @@ def call_record_node(*, call_id: int, node: str) -> None:
         Call.objects.filter(pk=call_id).update(node_path=[*call.node_path, node])
 
 
+def call_record_llm_fallback(*, call_id: int, reason: str) -> bool:
+    """Record that the call's LLM failed and the rules engine took over; the first one stands."""
+    recorded = Call.objects.filter(pk=call_id, llm_fallback_at__isnull=True).update(
+        llm_fallback_at=timezone.now(), llm_fallback_reason=reason[:255]
+    )
+    return bool(recorded)
+
+
 def call_update_outcome(*, call_id: int, outcome: str, fields: Mapping[str, Any]) -> None:
     """Set the outcome word and merge its fields (an in-call hook may set them in steps)."""
     with transaction.atomic():

@@ -72,7 +72,9 @@ from pipecat.metrics.metrics import (
     TTFBMetricsData,
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.pipeline.llm_switcher import LLMSwitcher
 from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.service_switcher import ServiceSwitcherStrategyManual
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.dtmf_aggregator import DTMFAggregator
 from pipecat.processors.aggregators.llm_context import (
@@ -112,6 +114,7 @@ from pipecat.turns.user_start import (
 )
 from pipecat.turns.user_stop import SpeechTimeoutUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies, UserTurnStrategies
+from pipecat.utils.errors import ErrorCategory
 from pipecat.utils.time import time_now_iso8601
 from pipecat.workers.runner import WorkerRunner
 
@@ -135,6 +138,7 @@ __all__ = [
     "DailyTransport",
     "EndFrame",
     "EndWorkerFrame",
+    "ErrorCategory",
     "ErrorFrame",
     "ExotelFrameSerializer",
     "ExternalUserTurnStrategies",
@@ -170,6 +174,7 @@ __all__ = [
     "LLMService",
     "LLMSetToolsFrame",
     "LLMSettings",
+    "LLMSwitcher",
     "LLMTextFrame",
     "LLMUsageMetricsData",
     "LLMUserAggregatorParams",
@@ -192,6 +197,7 @@ __all__ = [
     "STTSettings",
     "SegmentedSTTService",
     "ServiceSettings",
+    "ServiceSwitcherStrategyManual",
     "SileroVADAnalyzer",
     "SleepFrame",
     "SpeechTimeoutUserTurnStopStrategy",

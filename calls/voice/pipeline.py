@@ -3,6 +3,8 @@
 transport in (provider serializer) → STT → keypad presses as text → user aggregator (Silero
 VAD, turn detection) → LLM driven by the template's flow → TTS → transport out → assistant
 aggregator, all at the telephony rate of 8 kHz so no resampler adds delay on the way out.
+A real LLM has the rules engine behind it (`RulesFallbackLLM`): if it fails, the rules engine
+answers from that turn on, and the call records why.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from calls.live.feed import EndRequests, LiveFeed
 from calls.selectors import CallContext
-from calls.services import call_record_turn
+from calls.services import call_record_llm_fallback, call_record_turn
 from calls.tracing import turn_span_record
 from calls.voice.audio_recording import CallAudioRecording, call_audio_recording
 from calls.voice.line import LineControl
@@ -27,6 +29,7 @@ from calls.voice.transport import RelayTransport, Send
 from calls.voice.turns import NodeTurnSettings
 from calls.voice.writer import CallWriter
 from templates_app.definition.transfer import transfer_plan
+from templates_app.dialogue.fallback import LLMFailure, RulesFallbackLLM
 from templates_app.dialogue.rules_llm import RulesLLMService
 from templates_app.flows.builder import BuiltFlow, build_flow
 from templates_app.pipecat_compat import (
@@ -37,6 +40,7 @@ from templates_app.pipecat_compat import (
     FrameSerializer,
     LLMContext,
     LLMContextAggregatorPair,
+    LLMService,
     LLMUserAggregatorParams,
     Pipeline,
     PipelineParams,
@@ -101,6 +105,39 @@ def node_phrases(definition: dict[str, Any], node: str) -> list[str]:
     return [] if "*" in examples else examples
 
 
+def _call_llm(
+    context: CallContext, *, flow: BuiltFlow, runtime: CallRuntime, writer: CallWriter
+) -> LLMService[Any] | RulesFallbackLLM:
+    """The rules engine, or the configured LLM with the rules engine behind it."""
+    settings = context.inputs.config.call
+    provider = settings.get("llm", {}).get("provider", registry.OFFLINE_LLM)
+
+    def rules_engine() -> RulesLLMService:
+        return RulesLLMService(
+            functions=flow.function_specs, node_text=flow.node_text, clock=runtime.now
+        )
+
+    async def llm_failed(failure: LLMFailure) -> None:
+        logger.warning(
+            "call %s: the %s LLM failed in node %s (%s: %s); the rules engine answers from now on",
+            context.call_id,
+            provider,
+            runtime.current_node,
+            failure.category,
+            failure.error,
+        )
+        writer.write(
+            call_record_llm_fallback,
+            call_id=context.call_id,
+            reason=f"{provider} failed in node {runtime.current_node}: {failure.error}",
+        )
+
+    llm = registry.build_llm(settings, credentials=context.credentials, rules_factory=rules_engine)
+    if isinstance(llm, RulesLLMService):
+        return llm
+    return RulesFallbackLLM(llm=llm, rules=rules_engine(), on_fallback=llm_failed)
+
+
 def build_call_session(
     context: CallContext,
     *,
@@ -145,13 +182,7 @@ def build_call_session(
         runtime=runtime,
         greeting_in_first_reply=settings.get("llm", {}).get("provider", "rules") == "rules",
     )
-    llm = registry.build_llm(
-        settings,
-        credentials=context.credentials,
-        rules_factory=lambda: RulesLLMService(
-            functions=flow.function_specs, node_text=flow.node_text, clock=runtime.now
-        ),
-    )
+    llm = _call_llm(context, flow=flow, runtime=runtime, writer=writer)
     tts = registry.build_tts(settings, credentials=context.credentials, sample_rate=TELEPHONY_RATE)
     if transport is None:
         if serializer is None or inbound is None or send is None:

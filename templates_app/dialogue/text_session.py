@@ -45,6 +45,7 @@ from templates_app.pipecat_compat import (
     LLMMessagesAppendFrame,
     LLMService,
     LLMSetToolsFrame,
+    LLMSwitcher,
     LLMTextFrame,
     LLMUserAggregatorParams,
     NodeConfig,
@@ -159,7 +160,7 @@ class _TextSession:
         functions: Mapping[str, FunctionSpec],
         node_text: Callable[[FlowManager], str],
         clock: Callable[[], datetime],
-        llm: LLMService[Any] | None,
+        llm: LLMService[Any] | LLMSwitcher[Any] | None,
     ) -> None:
         self.conversation = TextConversation()
         self.progress = "the pipeline to start"
@@ -259,7 +260,7 @@ async def run_text_conversation(
     node_text: Callable[[FlowManager], str],
     user_turns: Sequence[str],
     clock: Callable[[], datetime] = local_now,
-    llm: LLMService[Any] | None = None,
+    llm: LLMService[Any] | LLMSwitcher[Any] | None = None,
     timeout: float = 10.0,  # noqa: ASYNC109 -- runner.run() swallows cancellation; see below
 ) -> TextConversation:
     """Run a flow with `RulesLLMService` (or `llm`), feeding it `user_turns` one at a time.
@@ -273,7 +274,8 @@ async def run_text_conversation(
             to the previous one; the pipeline stops after the reply to the last one, or
             earlier if the flow ends the conversation.
         clock: The timezone-aware now that dates are read against.
-        llm: A real LLM service to answer instead of the rules engine.
+        llm: A real LLM service (or one with the rules engine behind it, `RulesFallbackLLM`)
+            to answer instead of the rules engine.
         timeout: Seconds the whole conversation may take.
 
     Returns:

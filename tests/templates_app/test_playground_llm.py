@@ -5,7 +5,6 @@ the rules engine answering, with a note, when that LLM fails.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,93 +25,9 @@ from templates_app.models import Template, TemplateVersion
 from templates_app.services import template_load_demos
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
+from tests.fake_openai import COMPLETIONS, FakeOpenAI, say
 
 PAYLOAD = DEMO_PAYLOADS["order-confirmation"]
-COMPLETIONS = "/v1/chat/completions"
-
-
-def _chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:
-    chunk = {
-        "id": "chatcmpl-AmS3Hk2aQ7bX9",
-        "object": "chat.completion.chunk",
-        "created": 1764065748,
-        "model": "gpt-4o-mini-2024-07-18",
-        "system_fingerprint": "fp_0aa8d3e20b",
-        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
-    }
-    return f"data: {json.dumps(chunk)}\n\n"
-
-
-def _stream(*chunks: str) -> Response:
-    usage = {
-        "id": "chatcmpl-AmS3Hk2aQ7bX9",
-        "object": "chat.completion.chunk",
-        "created": 1764065748,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [],
-        "usage": {"prompt_tokens": 180, "completion_tokens": 12, "total_tokens": 192},
-    }
-    body = "".join(chunks) + f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n"
-    return Response(body, content_type="text/event-stream")
-
-
-def _say(text: str) -> Response:
-    return _stream(
-        _chunk({"role": "assistant", "content": "", "refusal": None}),
-        *[_chunk({"content": f"{word} "}) for word in text.split(" ")[:-1]],
-        _chunk({"content": text.rsplit(" ", maxsplit=1)[-1]}),
-        _chunk({}, "stop"),
-    )
-
-
-def _call(name: str, arguments: dict[str, Any]) -> Response:
-    encoded = json.dumps(arguments)
-    return _stream(
-        _chunk(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "index": 0,
-                        "id": f"call_{name}",
-                        "type": "function",
-                        "function": {"name": name, "arguments": ""},
-                    }
-                ],
-            }
-        ),
-        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": encoded[:10]}}]}),
-        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": encoded[10:]}}]}),
-        _chunk({}, "tool_calls"),
-    )
-
-
-class FakeOpenAI:
-    """Answers each completion from the tools on offer and the customer's last words."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-
-    def __call__(self, request: Request) -> Response:
-        body = json.loads(request.data)
-        self.requests.append(body)
-        offered = [tool["function"]["name"] for tool in body.get("tools", [])]
-        messages = body["messages"]
-        last_user = max(
-            (i for i, message in enumerate(messages) if message["role"] == "user"), default=-1
-        )
-        answered = any(message["role"] == "tool" for message in messages[last_user + 1 :])
-        said = "" if last_user < 0 or answered else str(messages[last_user]["content"]).lower()
-        if "reschedule_delivery" in offered:
-            if "another day" in said:
-                return _call("reschedule_delivery", {})
-            return _say("Shall we deliver order A1042 today?")
-        if "set_delivery_date" in offered:
-            if "friday" in said:
-                return _call("set_delivery_date", {"delivery_date": "2026-11-27"})
-            return _say("Which day suits you?")
-        return _say("Done, your delivery moves to Friday. Goodbye!")
 
 
 @pytest.fixture
@@ -237,7 +152,7 @@ def test_an_llm_that_does_not_answer_in_time_falls_back_to_rules(
 
     def hang(request: Request) -> Response:
         time.sleep(1.5)
-        return _say("Too late.")
+        return say("Too late.")
 
     httpserver.expect_request(COMPLETIONS).respond_with_handler(hang)
 

@@ -30,6 +30,10 @@ BREEZE_CALL_DEFAULTS: dict[str, Any] = {
 # How long a call's media token stays valid after the call is placed (ringing included).
 BREEZE_MEDIA_TOKEN_MAX_AGE = 300
 
+# A call's real LLM request that sends nothing for this long has failed (connect, each read
+# of the stream): no retry, the rules engine answers the turn and the rest of the call.
+BREEZE_LLM_TIMEOUT_SECONDS = env_int("BREEZE_LLM_TIMEOUT_SECONDS", default=5)
+
 # The playground (templates_app) answers with the LLM a call would use; this names the one
 # builder of it, which lives with the voice engine that templates_app may not import.
 BREEZE_LLM_BUILDER = "calls.voice.speech.registry.build_llm"

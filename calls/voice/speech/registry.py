@@ -450,6 +450,20 @@ def _openai_base_url(secrets: Mapping[str, str]) -> str:
     return secrets.get("base_url") or settings.BREEZE_OPENAI_BASE_URL
 
 
+def _bounded(service: Any) -> LLMService[Any]:
+    """The service with an OpenAI client that gives up soon and never retries.
+
+    The SDK would wait up to ten minutes per read and retry twice with backoff; a caller on
+    the line cannot. A failure is reported at once and the rules engine answers instead
+    (`templates_app.dialogue.fallback`). Pipecat builds the client itself, so it is replaced.
+    """
+    service._client = service._client.with_options(
+        timeout=float(settings.BREEZE_LLM_TIMEOUT_SECONDS), max_retries=0
+    )
+    bounded: LLMService[Any] = service
+    return bounded
+
+
 def _openai_llm(section: _Section, credentials: Credentials) -> LLMService[Any]:
     secrets = _secrets(section, credentials)
     with _vendor_sdk(section):
@@ -460,8 +474,10 @@ def _openai_llm(section: _Section, credentials: Credentials) -> LLMService[Any]:
         model=section.model,
         temperature=section.temperature,
     )
-    return OpenAILLMService(
-        api_key=secrets["api_key"], base_url=_openai_base_url(secrets), settings=settings
+    return _bounded(
+        OpenAILLMService(
+            api_key=secrets["api_key"], base_url=_openai_base_url(secrets), settings=settings
+        )
     )
 
 
@@ -475,8 +491,8 @@ def _azure_openai_llm(section: _Section, credentials: Credentials) -> LLMService
         model=section.model,
         temperature=section.temperature,
     )
-    return AzureLLMService(
-        endpoint=secrets["endpoint"], api_key=secrets["api_key"], settings=settings
+    return _bounded(
+        AzureLLMService(endpoint=secrets["endpoint"], api_key=secrets["api_key"], settings=settings)
     )
 
 

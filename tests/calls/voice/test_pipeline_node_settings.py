@@ -7,9 +7,10 @@ import asyncio
 import pytest
 
 from calls.selectors import call_context_load
-from calls.voice.pipeline import CallSession, build_call_session
+from calls.voice.pipeline import CallSession
 from calls.voice.speech import registry
-from templates_app.pipecat_compat import TwilioFrameSerializer, WorkerRunner
+from templates_app.pipecat_compat import WorkerRunner
+from tests.calls.voice.sessions import relay_session
 from tests.conftest import Tenants
 from tests.e2e.conftest import new_call, published_template
 from tests.e2e.test_node_settings import DEFINITION
@@ -38,20 +39,8 @@ def test_every_node_entered_resets_then_applies_its_overrides(tenants: Tenants) 
     registry.warm_up()
 
     async def run() -> list[tuple[tuple[float, ...], bool]]:
-        inbound: asyncio.Queue[str | None] = asyncio.Queue()
-        sent: list[str | bytes] = []
-
-        async def send(payload: str | bytes) -> None:
-            sent.append(payload)
-
-        session = build_call_session(
-            context,
-            serializer=TwilioFrameSerializer(
-                "MZ1", params=TwilioFrameSerializer.InputParams(auto_hang_up=False)
-            ),
-            inbound=inbound,
-            send=send,
-        )
+        relay = relay_session(context)
+        session, inbound = relay.session, relay.inbound
         seen = []
         started = asyncio.Event()
 
