@@ -60,6 +60,8 @@ class CallAdmin(LiveCallPagesAdmin):
         "outcome",
         "outcome_table",
         "extraction_table",
+        "llm_fallback_at",
+        "llm_fallback_reason",
         "path",
         "started_at",
         "answered_at",

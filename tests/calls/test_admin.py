@@ -11,6 +11,7 @@ from calls.services import (
     call_create,
     call_end,
     call_mark_in_progress,
+    call_record_llm_fallback,
     call_record_node,
     call_record_turn,
     call_update_outcome,
@@ -68,6 +69,21 @@ def test_call_detail_shows_the_conversation_path_outcome_and_latency(
     assert "→ confirm_order" in detail
     assert "<td>2</td><td>612</td><td>90</td><td>4</td><td>310</td>" in detail
     assert "<th>confirmed_via</th><td>voice</td>" in detail
+
+
+def test_call_detail_says_why_the_rules_engine_took_over_from_the_llm(
+    call: Call, member_of_acme: Callable[[str], User], login: Callable[[User], Client]
+) -> None:
+    reason = "openai failed in node confirm_order: LLM completion timeout"
+    assert call_record_llm_fallback(call_id=call.pk, reason=reason) is True
+    # The first switch stands; a call falls back once.
+    assert call_record_llm_fallback(call_id=call.pk, reason="later") is False
+    client = login(member_of_acme(Role.VIEWER))
+
+    detail = client.get(reverse("admin:calls_call_change", args=[call.pk])).content.decode()
+
+    assert Call.objects.get(pk=call.pk).llm_fallback_reason == reason
+    assert f'<div class="readonly">{reason}</div>' in detail
 
 
 def test_other_merchants_calls_are_invisible_and_calls_are_read_only(
