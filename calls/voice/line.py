@@ -18,7 +18,12 @@ from calls.voice import pool
 from calls.voice.control import call_control_messages
 from telephony.transfers import call_transfer
 from templates_app.flows.builder import HOLD_NODE
-from templates_app.pipecat_compat import EndFrame, FrameSerializer, TTSSpeakFrame
+from templates_app.pipecat_compat import (
+    EndFrame,
+    FrameSerializer,
+    InterruptionFrame,
+    TTSSpeakFrame,
+)
 
 if TYPE_CHECKING:
     from calls.voice.pipeline import CallSession
@@ -80,7 +85,9 @@ async def control_apply(session: CallSession, message: dict[str, Any]) -> None:
     if kind == "voicemail":
         runtime.end_reason = "voicemail"
         text = flow.text(str(message.get("message", "")))
-        await worker.queue_frames([TTSSpeakFrame(text), EndFrame()] if text else [EndFrame()])
+        # Whatever the bot was saying to the machine stops; the message is recorded whole.
+        speak = [TTSSpeakFrame(text)] if text else []
+        await worker.queue_frames([InterruptionFrame(), *speak, EndFrame()])
         return
     logger.warning("call %s: unknown control message %r ignored", runtime.call_id, kind)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 from urllib.parse import parse_qs
@@ -132,21 +133,40 @@ def test_a_cold_transfer_asks_twilio_to_dial_the_agent_after_the_bots_last_words
     }
 
 
-def _report_no_answer_once_the_agent_is_rung(server: HTTPServer, call: Call) -> threading.Thread:
-    def report() -> None:
+def twilio_posts_when(
+    ready: Callable[[], bool], path: str, params: dict[str, str]
+) -> threading.Thread:
+    """Twilio's side, in the background: once `ready()`, the signed callback is posted."""
+
+    def post() -> None:
         try:
             deadline = time.monotonic() + 30
-            while len(server.log) < 2 and time.monotonic() < deadline:
+            while not ready() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            path = f"/telephony/twilio/{call.pk}/transfer/status/"
-            params = {"CallSid": AGENT_SID, "CallStatus": "no-answer"}
-            assert test_twilio._post_signed(Client(), path, params)[0] == 204
+            assert test_twilio._post_signed(Client(), path, params)[0] in {200, 204}
         finally:
             connection.close()
 
-    thread = threading.Thread(target=report)
+    thread = threading.Thread(target=post)
     thread.start()
     return thread
+
+
+def _agent_leg(server: HTTPServer, call: Call, kind: str, **params: str) -> threading.Thread:
+    """The agent's leg reports to `kind` (agent answer or status) once Breeze has rung it."""
+    return twilio_posts_when(
+        lambda: len(server.log) >= 2,
+        f"/telephony/twilio/{call.pk}/transfer/{kind}/",
+        {"CallSid": AGENT_SID, **params},
+    )
+
+
+def _warm(tenants: Tenants, slug: str, **transfer: Any) -> Call:
+    return _call_on_twilio(
+        tenants,
+        slug,
+        _definition({"mode": "warm", "number": AGENT, "no_answer_message": SORRY, **transfer}),
+    )
 
 
 def test_an_unanswered_warm_transfer_returns_the_customer_to_the_bot(
@@ -158,19 +178,7 @@ def test_an_unanswered_warm_transfer_returns_the_customer_to_the_bot(
     twilio_api.expect_oneshot_request(CUSTOMER_LEG, method="POST").respond_with_json(
         {"sid": test_twilio.CALL_SID, "status": "completed"}
     )
-    call = _call_on_twilio(
-        tenants,
-        "warm-transfer",
-        _definition(
-            {
-                "mode": "warm",
-                "number": AGENT,
-                "no_answer": "return_to_bot",
-                "no_answer_message": SORRY,
-                "ring_timeout": 20,
-            }
-        ),
-    )
+    call = _warm(tenants, "warm-transfer", no_answer="return_to_bot", ring_timeout=20)
     # Twilio's no-answer is reported as soon as the agent is rung, so the bot's hold message,
     # its apology and the question it returns to are one turn, which the customer answers.
     holds_then_confirms = Persona(
@@ -178,7 +186,7 @@ def test_an_unanswered_warm_transfer_returns_the_customer_to_the_bot(
         description="Asks for an agent, then confirms with the bot.",
         steps=(Step(dtmf="0"), Step(dtmf="1")),
     )
-    reporter = _report_no_answer_once_the_agent_is_rung(twilio_api, call)
+    reporter = _agent_leg(twilio_api, call, "status", CallStatus="no-answer")
 
     result = _converse(stack, call, holds_then_confirms)
     reporter.join(timeout=30)
@@ -203,3 +211,74 @@ def test_an_unanswered_warm_transfer_returns_the_customer_to_the_bot(
     ]
     assert (forms[1][1]["To"], forms[1][1]["Timeout"]) == ([AGENT], ["20"])
     assert forms[2][1] == {"Status": ["completed"]}
+
+
+def test_an_unanswered_warm_transfer_can_end_the_call(
+    twilio_api: HTTPServer, stack: Stack, tenants: Tenants
+) -> None:
+    twilio_api.expect_oneshot_request(test_twilio.CALLS_PATH, method="POST").respond_with_json(
+        {"sid": AGENT_SID, "status": "queued"}, status=201
+    )
+    twilio_api.expect_oneshot_request(CUSTOMER_LEG, method="POST").respond_with_json(
+        {"sid": test_twilio.CALL_SID, "status": "completed"}
+    )
+    call = _warm(tenants, "warm-transfer-end", no_answer="end")
+    wants_agent = Persona(name="wants-agent", description="Presses 0.", steps=(Step(dtmf="0"),))
+    reporter = _agent_leg(twilio_api, call, "status", CallStatus="busy")
+
+    result = _converse(stack, call, wants_agent)
+    reporter.join(timeout=30)
+    ended = wait_for(lambda: ended_call(call.pk), timeout=20, what=f"call {call.pk} to end")
+
+    assert result.errors == []
+    assert result.hung_up_by == "bot"
+    assert _bot_said(ended)[-1].endswith(SORRY)
+    assert (ended.disposition, ended.end_reason) == (
+        Call.Disposition.ANSWERED,
+        "transfer_unanswered",
+    )
+    forms = _forms(twilio_api)
+    assert [path for path, _ in forms] == [
+        test_twilio.CALLS_PATH,
+        test_twilio.CALLS_PATH,
+        CUSTOMER_LEG,
+    ]
+    assert forms[2][1] == {"Status": ["completed"]}
+
+
+def test_an_answered_warm_transfer_moves_the_customer_and_never_hangs_up(
+    twilio_api: HTTPServer, stack: Stack, tenants: Tenants
+) -> None:
+    twilio_api.expect_oneshot_request(test_twilio.CALLS_PATH, method="POST").respond_with_json(
+        {"sid": AGENT_SID, "status": "queued"}, status=201
+    )
+    twilio_api.expect_oneshot_request(CUSTOMER_LEG, method="POST").respond_with_json(
+        {"sid": test_twilio.CALL_SID, "status": "in-progress"}
+    )
+    call = _warm(tenants, "warm-transfer-answered")
+    # Moving the customer's leg into the conference stops the stream: Twilio sends `stop`.
+    joins_agent = Persona(
+        name="joins-agent",
+        description="Presses 0, holds, and leaves the bot's stream for the conference.",
+        steps=(Step(dtmf="0"), Step(silence_ms=3000), Step(hang_up=True)),
+    )
+    agent = _agent_leg(twilio_api, call, "agent")
+
+    result = _converse(stack, call, joins_agent)
+    agent.join(timeout=30)
+    ended = wait_for(lambda: ended_call(call.pk), timeout=20, what=f"call {call.pk} to end")
+    time.sleep(2)  # a hang-up by the worker, were there one, would have reached the server
+
+    assert result.errors == []
+    assert (ended.disposition, ended.end_reason, ended.node_path) == (
+        Call.Disposition.TRANSFERRED,
+        "transferred",
+        ["ask", "__hold__"],
+    )
+    forms = _forms(twilio_api)
+    assert [path for path, _ in forms] == [
+        test_twilio.CALLS_PATH,
+        test_twilio.CALLS_PATH,
+        CUSTOMER_LEG,
+    ]
+    assert "<Conference" in forms[2][1]["Twiml"][0]

@@ -20,6 +20,7 @@ from telephony.services import call_place
 from templates_app.models import TemplateVersion
 from tests.telephony.providers import test_plivo, test_twilio
 from tests.telephony.providers.conftest import PUBLIC
+from tests.telephony.providers.test_warm_transfer import _control_messages
 
 MakeCall = Callable[[str, dict[str, str] | None], Call]
 MESSAGE = "Hello {customer_name}, please call us back about order {order_id}."
@@ -59,14 +60,6 @@ def _live(call: Call, provider_call_id: str) -> Call:
     )
     call.refresh_from_db()
     return call
-
-
-def _control_messages(call: Call) -> list[dict[str, str]]:
-    client = pool.sync_client()
-    try:
-        return [json.loads(raw) for raw in client.lrange(_key(call.pk), 0, -1)]
-    finally:
-        client.close()
 
 
 def _ended(call: Call) -> tuple[str, str, str]:

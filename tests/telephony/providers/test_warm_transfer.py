@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import cast
 from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
@@ -51,7 +52,8 @@ def call(provider_call: MakeCall, httpserver: HTTPServer, settings: LazySettings
 def _control_messages(call: Call) -> list[dict[str, str]]:
     client = pool.sync_client()
     try:
-        return [json.loads(raw) for raw in client.lrange(_key(call.pk), 0, -1)]
+        queued = cast("list[bytes]", client.lrange(_key(call.pk), 0, -1))
+        return [json.loads(raw) for raw in queued]
     finally:
         client.close()
 
