@@ -1,11 +1,17 @@
-"""One call's spans from Daphne (media relay) and the call worker (conversation, turns) join the
-trace stored on the call, exported by each process over OTLP to one local receiver."""
+"""One simulated call, traced by every process and sent to Langfuse.
+
+Daphne's media relay span and the call worker's conversation and turn spans join the trace
+stored on the call (OTLP to a local receiver); the worker sends the call's Langfuse trace,
+one generation per LLM turn, to a local server that takes Langfuse's OTLP requests.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from calls.models import Call
 from config.tracing.context import span_from, trace_id_hex
@@ -13,7 +19,7 @@ from telephony.providers.simulator.persona import PERSONAS
 from templates_app.models import TemplateVersion
 from tests.demo_payloads import DEMO_PAYLOADS
 from tests.e2e.conftest import Stack, new_call, place
-from tests.otlp import ReceivedSpan, Tracing, tracing  # noqa: F401  (fixture)
+from tests.otlp import OtlpReceiver, ReceivedSpan, Tracing, tracing  # noqa: F401  (fixture)
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
@@ -25,6 +31,15 @@ def quick_export(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
 
 
+@pytest.fixture
+def langfuse(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer) -> OtlpReceiver:
+    """The platform's Langfuse keys, for the stack's processes, pointed at a local receiver."""
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-e2e")
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-e2e")
+    monkeypatch.setenv("LANGFUSE_HOST", httpserver.url_for("").rstrip("/"))
+    return OtlpReceiver(httpserver, path="/api/public/otel/v1/traces")
+
+
 def _spans(traced: Tracing, trace_id: str) -> dict[str, list[ReceivedSpan]] | None:
     spans: dict[str, list[ReceivedSpan]] = {}
     for span in list(traced.receiver.spans):
@@ -33,8 +48,9 @@ def _spans(traced: Tracing, trace_id: str) -> dict[str, list[ReceivedSpan]] | No
     return spans if {"call.media", "call.conversation"} <= set(spans) else None
 
 
-def test_the_media_relay_conversation_and_turns_join_the_calls_trace(
+def test_a_simulated_calls_spans_join_its_trace_and_its_llm_turns_reach_langfuse(
     quick_export: None,
+    langfuse: OtlpReceiver,
     tracing: Tracing,  # noqa: F811
     stack: Stack,
     published: TemplateVersion,
@@ -69,3 +85,40 @@ def test_the_media_relay_conversation_and_turns_join_the_calls_trace(
         assert {"breeze.turn.stt_ms", "breeze.turn.llm_ms", "breeze.turn.tts_ms"} <= set(
             answer.attributes
         )
+
+    # Langfuse: the same trace id, the call's root, and a generation per LLM turn under it.
+    sent = {span.name: span for span in langfuse.spans}
+    assert sorted(sent) == ["call", "llm turn 1", "llm turn 2", "llm turn 3"]
+    assert {span.trace_id for span in sent.values()} == {trace_id}
+    root = sent.pop("call")
+    assert json.loads(str(root.attributes["langfuse.observation.output"])) == {
+        "disposition": "answered",
+        "end_reason": "bot_ended",
+        "outcome": "confirmed",
+    }
+    assert root.attributes["langfuse.trace.name"] == "call order-confirmation"
+    generations = [sent[f"llm turn {n}"] for n in (1, 2, 3)]
+    assert {g.parent_span_id for g in generations} == {root.span_id}
+    assert [g.attributes["langfuse.observation.model.name"] for g in generations] == ["rules"] * 3
+    # The greeting, the customer's "yes" answered by a tool call, and the next node's goodbye.
+    assert [g.attributes["langfuse.observation.metadata.node"] for g in generations] == [
+        '"confirm_order"',
+        '"confirm_order"',
+        '"order_confirmed"',
+    ]
+    reply = generations[1].attributes
+    assert json.loads(str(reply["langfuse.observation.input"]))[-1] == {
+        "role": "user",
+        "content": "yes please",
+    }
+    assert json.loads(str(reply["langfuse.observation.output"])) == {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": "rules-1",
+                "type": "function",
+                "function": {"name": "confirm_order", "arguments": "{}"},
+            }
+        ],
+    }
