@@ -62,6 +62,15 @@ def _server_error(request: Request) -> Response:
     )
 
 
+def _unauthorized(request: Request) -> Response:
+    # A key revoked mid-call: Pipecat writes the service off as unusable.
+    return Response(
+        '{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}',
+        status=401,
+        content_type="application/json",
+    )
+
+
 def _unreadable(request: Request) -> Response:
     return Response("data: {not json\n\n", content_type="text/event-stream")
 
@@ -142,9 +151,10 @@ async def _talk(llm: Any, turns: list[str]) -> tuple[list[str], list[str], list[
     ("failure", "error"),
     [
         (_server_error, "Error during completion: Error code: 500 - "),
+        (_unauthorized, "Error during completion: Error code: 401 - "),
         (_unreadable, "Error during completion: Expecting property name enclosed in double"),
     ],
-    ids=["500", "unreadable-stream"],
+    ids=["500", "401", "unreadable-stream"],
 )
 async def test_a_failed_turn_is_answered_by_the_rules_engine_and_so_is_the_rest(
     httpserver: HTTPServer, settings: Settings, failure: Failure, error: str
@@ -243,7 +253,7 @@ def _bot_lines(session: CallSession) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_call_whose_llm_fails_goes_on_with_rules_and_records_why(
-    tenants: Tenants, httpserver: HTTPServer, settings: Settings
+    tenants: Tenants, httpserver: HTTPServer, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.BREEZE_LLM_TIMEOUT_SECONDS = 1
     handler, requests = _failing_after(1, _server_error)
@@ -294,6 +304,13 @@ def test_a_call_whose_llm_fails_goes_on_with_rules_and_records_why(
     assert call.llm_fallback_reason.startswith(
         "openai failed in node confirm_order: Error during completion: Error code: 500 - "
     )
+    warnings = [r.getMessage() for r in caplog.records if r.name == "calls.voice.pipeline"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        f"call {call.pk}: the openai LLM failed in node confirm_order (server: Error during "
+        "completion: Error code: 500 - "
+    )
+    assert warnings[0].endswith("; the rules engine answers from now on")
 
 
 async def test_a_failing_function_handler_is_not_the_llm_failing(settings: Settings) -> None:
