@@ -164,11 +164,11 @@ def claims(template: Any, leads: int, runs: int) -> None:
                 merchant_id, template_id, template_version_id, phone, payload, execution_mode,
                 time_zone, idempotency_key, request_fingerprint, webhook_url, is_playground,
                 config_overrides, status, next_attempt_at, attempts, last_disposition, outcome,
-                outcome_fields, created_by, created_at, updated_at
+                outcome_fields, created_by, created_at, updated_at, traceparent
             )
             SELECT %s, %s, %s, '+919812345678', '{}', 'TELEPHONY', '', '', '', '', false,
                    '{}', 'scheduled', now() + (random() * 2 - 1) * interval '1 hour', 0, '', '',
-                   '{}', 'bench', now(), now()
+                   '{}', 'bench', now(), now(), ''
             FROM generate_series(1, %s)
             """,
             [template.merchant_id, template.pk, version.pk, leads],
@@ -213,11 +213,11 @@ def throughput(template: Any, leads: int) -> None:
                 merchant_id, template_id, template_version_id, phone, payload, execution_mode,
                 time_zone, idempotency_key, request_fingerprint, webhook_url, is_playground,
                 config_overrides, status, next_attempt_at, attempts, last_disposition, outcome,
-                outcome_fields, created_by, created_at, updated_at
+                outcome_fields, created_by, created_at, updated_at, traceparent
             )
             SELECT %s, %s, %s, '+91981' || lpad(n::text, 7, '0'), %s, 'TELEPHONY', '', '', '',
                    '', false, '{}', 'scheduled', now() - interval '1 minute', 0, '', '', '{}',
-                   'bench', now(), now()
+                   'bench', now(), now(), ''
             FROM generate_series(1, %s) AS n
             """,
             [template.merchant_id, template.pk, version.pk, _payload_json(), leads],

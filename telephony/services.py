@@ -122,8 +122,10 @@ def call_place_enqueue(*, call_ids: list[int]) -> None:
     from telephony.tasks import call_place_task
 
     def send() -> None:
-        for call_id in call_ids:
-            call_place_task.delay(call_id)
+        # One broker connection for the whole batch, not one per message.
+        with call_place_task.app.producer_or_acquire() as producer:
+            for call_id in call_ids:
+                call_place_task.apply_async((call_id,), producer=producer)
 
     if call_ids:
         transaction.on_commit(send)

@@ -19,20 +19,39 @@ from django.conf import settings
 
 PREFIX = "breeze:limiter:"
 
+# Calls in order, each all-or-none: ARGV = now, expiry, then per call its member, its number
+# of keys and their caps; KEYS = every call's keys in the same order. One script for a whole
+# batch is still atomic, so caps stay exact however many dispatchers ask at once.
 _ACQUIRE = """
-local now, expiry, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-for i, key in ipairs(KEYS) do
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  if redis.call('ZSCORE', key, member) == false
-     and redis.call('ZCARD', key) >= tonumber(ARGV[3 + i]) then
-    return 0
+local now, expiry = tonumber(ARGV[1]), tonumber(ARGV[2])
+local granted, swept = {}, {}
+local k, a = 1, 3
+while a <= #ARGV do
+  local member, n = ARGV[a], tonumber(ARGV[a + 1])
+  local ok = 1
+  for i = 0, n - 1 do
+    local key = KEYS[k + i]
+    if not swept[key] then
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+      swept[key] = true
+    end
+    if redis.call('ZSCORE', key, member) == false
+       and redis.call('ZCARD', key) >= tonumber(ARGV[a + 2 + i]) then
+      ok = 0
+      break
+    end
   end
+  if ok == 1 then
+    for i = 0, n - 1 do
+      redis.call('ZADD', KEYS[k + i], expiry, member)
+      redis.call('EXPIREAT', KEYS[k + i], math.ceil(expiry))
+    end
+  end
+  granted[#granted + 1] = ok
+  k = k + n
+  a = a + 2 + n
 end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, expiry, member)
-  redis.call('EXPIREAT', key, math.ceil(expiry))
-end
-return 1
+return granted
 """
 
 
@@ -87,14 +106,23 @@ def call_slot_keys(*, merchant_id: int, template_id: int, caller_number: str | N
 
 def limiter_acquire(*, call_id: int, slots: Sequence[Slot], client: redis.Redis) -> bool:
     """Lease a slot in every set for `call_id`, or in none; True if it got them."""
+    return limiter_acquire_many(calls=[(call_id, slots)], client=client) == [True]
+
+
+def limiter_acquire_many(
+    *, calls: Sequence[tuple[int, Sequence[Slot]]], client: redis.Redis
+) -> list[bool]:
+    """`limiter_acquire` for each call in order, in one round trip; whether each got its slots."""
+    if not calls:
+        return []
     now = time.time()
-    expiry = now + settings.BREEZE_LIMITER_LEASE_SECONDS
-    script = client.register_script(_ACQUIRE)
-    granted = script(
-        keys=[slot.key for slot in slots],
-        args=[now, expiry, str(call_id), *[slot.cap for slot in slots]],
-    )
-    return bool(granted)
+    keys: list[str] = []
+    args: list[str | float | int] = [now, now + settings.BREEZE_LIMITER_LEASE_SECONDS]
+    for call_id, slots in calls:
+        keys += [slot.key for slot in slots]
+        args += [str(call_id), len(slots), *[slot.cap for slot in slots]]
+    granted = cast("list[int]", client.register_script(_ACQUIRE)(keys=keys, args=args))
+    return [bool(flag) for flag in granted]
 
 
 def limiter_release(*, call_id: int, keys: Iterable[str], client: redis.Redis) -> None:

@@ -10,18 +10,20 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from calls.services import call_create
+from calls.models import Call
+from calls.services import call_build, call_ids_reserve, calls_insert
 from config.exceptions import ApplicationError
 from config.models import Merchant
 from config.tracing.context import span_from
 from leads.dispatch.dnc import dnc_listed, lead_block
-from leads.dispatch.limiter import call_slots, limiter_acquire, limiter_redis
+from leads.dispatch.limiter import Slot, call_slots, limiter_acquire_many, limiter_redis
 from leads.dispatch.limits import Limits, dispatch_limits, leased_caller_number
 from leads.dispatch.number_cap import NumberCap
 from leads.dispatch.windows import lead_zone, next_opening
-from leads.models import Lead
+from leads.models import Lead, LeadTransition
 from leads.services import lead_transition
 from telephony.services import call_place_enqueue
 from templates_app.definition.providers import execution_providers
@@ -104,32 +106,13 @@ def _fail(lead: Lead, *, disposition: str, reason: str) -> None:
     )
 
 
-def _dial(lead: Lead, *, execution: dict[str, Any]) -> int:
-    """Move the lead to dialing and write its Call; the call id to place after commit."""
-    lead_transition(
-        lead_id=lead.pk,
-        from_statuses=[Status.SCHEDULED],
-        to_status=Status.DIALING,
-        actor=ACTOR,
-        reason=f"attempt {lead.attempts + 1}",
-        attempts=lead.attempts + 1,
-        next_attempt_at=None,
-    )
-    # The first configured provider; call_place fails over to the next ones.
-    first = execution_providers(execution, default=settings.BREEZE_DEFAULT_TELEPHONY_PROVIDER)[0]
-    call = call_create(
-        version=lead.template_version,
-        execution_mode=lead.execution_mode,
-        provider=first.provider,
-        customer_phone=lead.phone,
-        payload=lead.payload,
-        lead_id=lead.pk,
-    )
-    return call.pk
+@dataclass(frozen=True)
+class _Dial:
+    """A lead that passed every check, and its call, built but not yet written."""
 
-
-class _NoSlotError(Exception):
-    """Every slot the call needs is taken."""
+    lead: Lead
+    call: Call
+    execution: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -137,73 +120,133 @@ class _Batch:
     """What a batch looked up once for all its leads."""
 
     now: dt.datetime
-    client: redis.Redis
     blocked: set[int]
     limits: dict[int, Limits]
     number_cap: NumberCap
 
 
-def _dispatch_one(lead: Lead, *, batch: _Batch, report: DispatchReport) -> None:
+def _check_one(lead: Lead, *, batch: _Batch, report: DispatchReport) -> _Dial | None:
     # Each lead in the push's trace, not the beat-started batch's: its Call keeps this span.
     with span_from(lead.traceparent, "lead.dispatch", attributes={"breeze.lead_id": lead.pk}):
-        _dispatch_checked(lead, batch=batch, report=report)
+        return _checked(lead, batch=batch, report=report)
 
 
-def _dispatch_checked(lead: Lead, *, batch: _Batch, report: DispatchReport) -> None:
+def _checked(lead: Lead, *, batch: _Batch, report: DispatchReport) -> _Dial | None:
     now = batch.now
     if lead.pk in batch.blocked:
         # Listed after the push: checked again here, at the last moment before a dial.
         lead_block(lead_id=lead.pk, actor=ACTOR)
         report.failed += 1
-        return
+        return None
     opening = lead_opening(lead=lead, at=now)
     if opening is None:
         _fail(lead, disposition="failed", reason="the template's calling windows never open")
         report.failed += 1
-        return
+        return None
     if opening > now:
         _reschedule(lead, at=opening, reason=f"outside calling window until {opening.isoformat()}")
         report.rescheduled += 1
-        return
+        return None
     wait_until = batch.number_cap.next_allowed(lead)
     if wait_until is not None:
         _reschedule(lead, at=wait_until, reason="calls to this number per hour at their cap")
         report.rescheduled += 1
-        return
+        return None
     execution = _execution(lead)
+    # The first configured provider; call_place fails over to the next ones.
+    first = execution_providers(execution, default=settings.BREEZE_DEFAULT_TELEPHONY_PROVIDER)[0]
     try:
-        with transaction.atomic():
-            call_id = _dial(lead, execution=execution)
-            limits = batch.limits[lead.merchant_id]
-            slots = call_slots(
-                merchant_id=lead.merchant_id,
-                merchant_cap=limits.concurrent_calls,
-                template_id=lead.template_id,
-                template_cap=execution.get("concurrency_cap"),
-                caller_number=leased_caller_number(execution=execution, call_id=call_id),
-                caller_cap=limits.concurrent_calls_per_caller_number,
-            )
-            if not limiter_acquire(call_id=call_id, slots=slots, client=batch.client):
-                raise _NoSlotError
-            report.dialled.append(call_id)
-            batch.number_cap.dialled(lead)
-    except (_NoSlotError, redis.RedisError) as error:
-        # The savepoint undid the dial and the Call; the lead waits for a slot.
-        why = "limiter unavailable" if isinstance(error, redis.RedisError) else "at concurrency cap"
-        retry_at = now + dt.timedelta(seconds=settings.BREEZE_LIMITER_RETRY_SECONDS)
-        _reschedule(lead, at=retry_at, reason=why)
-        report.rescheduled += 1
+        call = call_build(
+            version=lead.template_version,
+            execution_mode=lead.execution_mode,
+            provider=first.provider,
+            customer_phone=lead.phone,
+            payload=lead.payload,
+            lead_id=lead.pk,
+        )
     except ApplicationError as error:
         # The pinned version refuses this call (mode no longer allowed, payload invalid):
         # retrying cannot change a published version, so the lead fails with the reason.
         _fail(lead, disposition="failed", reason=f"call refused: {error.message}")
         report.failed += 1
+        return None
+    # Counted before the limiter answers: a refused lead may make a later lead to the same
+    # number wait, never let one more through.
+    batch.number_cap.dialled(lead)
+    return _Dial(lead=lead, call=call, execution=execution)
+
+
+def _slots(dial: _Dial, *, limits: Limits) -> list[Slot]:
+    lead = dial.lead
+    return call_slots(
+        merchant_id=lead.merchant_id,
+        merchant_cap=limits.concurrent_calls,
+        template_id=lead.template_id,
+        template_cap=dial.execution.get("concurrency_cap"),
+        caller_number=leased_caller_number(execution=dial.execution, call_id=dial.call.pk),
+        caller_cap=limits.concurrent_calls_per_caller_number,
+    )
+
+
+def _admit(dials: list[_Dial], *, batch: _Batch, report: DispatchReport) -> list[_Dial]:
+    """The dials that got their limiter slots; the others wait, undialled and with no Call."""
+    for dial, call_id in zip(dials, call_ids_reserve(count=len(dials)), strict=True):
+        dial.call.pk = call_id
+    why = "at concurrency cap"
+    try:
+        granted = limiter_acquire_many(
+            calls=[(d.call.pk, _slots(d, limits=batch.limits[d.lead.merchant_id])) for d in dials],
+            client=limiter_redis(),
+        )
+    except redis.RedisError:
+        why, granted = "limiter unavailable", [False] * len(dials)
+    retry_at = batch.now + dt.timedelta(seconds=settings.BREEZE_LIMITER_RETRY_SECONDS)
+    admitted = []
+    for dial, ok in zip(dials, granted, strict=True):
+        if ok:
+            admitted.append(dial)
+        else:
+            _reschedule(dial.lead, at=retry_at, reason=why)
+            report.rescheduled += 1
+    return admitted
+
+
+def _dial_all(dials: list[_Dial], *, now: dt.datetime) -> None:
+    """Move every admitted lead scheduled → dialing with its history row, and write the Calls.
+
+    The claim holds these rows locked and still `scheduled`, so the one conditional UPDATE
+    moves all of them; anything else means the claim was broken, and the batch rolls back.
+    """
+    moved = Lead.objects.filter(
+        pk__in=[dial.lead.pk for dial in dials], status=Status.SCHEDULED
+    ).update(
+        status=Status.DIALING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    if moved != len(dials):
+        raise RuntimeError(f"dispatch: {moved} of {len(dials)} claimed leads were still scheduled")
+    LeadTransition.objects.bulk_create(
+        LeadTransition(
+            lead_id=dial.lead.pk,
+            from_status=Status.SCHEDULED,
+            to_status=Status.DIALING,
+            actor=ACTOR,
+            reason=f"attempt {dial.lead.attempts + 1}",
+            at=now,
+        )
+        for dial in dials
+    )
+    calls_insert(calls=[dial.call for dial in dials])
 
 
 def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
     """Claim one batch of due leads and turn each into a call, a reschedule or a failure.
 
     All of it commits together with the row locks released; only then are the calls placed.
+    The dials are written set-wise: one limiter round trip, one UPDATE of the leads, one
+    INSERT each for their history rows and their Calls.
     """
     report = DispatchReport()
     now = timezone.now()
@@ -213,13 +256,17 @@ def leads_dispatch_batch(*, limit: int | None = None) -> DispatchReport:
         limits = dispatch_limits(merchant_ids={lead.merchant_id for lead in leads})
         batch = _Batch(
             now=now,
-            client=limiter_redis(),
             blocked=dnc_listed(leads=leads),
             limits=limits,
             number_cap=NumberCap(leads=leads, now=now, limits=limits),
         )
-        for lead in leads:
-            _dispatch_one(lead, batch=batch, report=report)
+        checked = [_check_one(lead, batch=batch, report=report) for lead in leads]
+        dials = [dial for dial in checked if dial is not None]
+        if dials:
+            admitted = _admit(dials, batch=batch, report=report)
+            if admitted:
+                _dial_all(admitted, now=now)
+            report.dialled = [dial.call.pk for dial in admitted]
         call_place_enqueue(call_ids=report.dialled)
     return report
 
