@@ -75,7 +75,7 @@ def instrumentors() -> list[BaseInstrumentor]:
 
     return [
         DjangoInstrumentor(),
-        CeleryInstrumentor(),
+        CeleryInstrumentor(),  # type: ignore[no-untyped-call]
         PsycopgInstrumentor(),
         RedisInstrumentor(),
         RequestsInstrumentor(),
