@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
 from telephony.events import ProviderStatus
+from telephony.inbound.answer import inbound_status
 from telephony.providers.callbacks import amd_callback_view, status_callback_view
 from telephony.providers.plivo.client import plivo_hang_up
 from telephony.providers.plivo.signature import plivo_signature_valid
@@ -33,3 +38,16 @@ plivo_amd = amd_callback_view(
     valid=plivo_signature_valid,
     hang_up=plivo_hang_up,
 )
+
+
+@csrf_exempt
+@require_POST
+def plivo_inbound_status(request: HttpRequest) -> HttpResponse:
+    """A routed number's application hang-up URL (inbound calls have no per-call URL)."""
+    return inbound_status(
+        request,
+        provider="plivo",
+        id_field="CallUUID",
+        valid=plivo_signature_valid,
+        statuses=STATUSES,
+    )

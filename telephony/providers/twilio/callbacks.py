@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from calls.models import Call
 from calls.voice.control import call_control_send
 from telephony.events import ProviderStatus
+from telephony.inbound.answer import inbound_status
 from telephony.providers.callbacks import (
     amd_callback_view,
     callback_call_verified,
@@ -83,3 +84,16 @@ twilio_amd = amd_callback_view(
     valid=twilio_signature_valid,
     hang_up=twilio_hang_up,
 )
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound_status(request: HttpRequest) -> HttpResponse:
+    """A routed number's "call status changes" URL (inbound calls have no per-call URL)."""
+    return inbound_status(
+        request,
+        provider="twilio",
+        id_field="CallSid",
+        valid=twilio_signature_valid,
+        statuses=STATUSES,
+    )

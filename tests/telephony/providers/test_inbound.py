@@ -162,3 +162,38 @@ def test_a_route_needs_its_merchants_template_and_the_templates_variables(
     }
     assert list(missing_variables.value.message_dict) == ["variables"]
     assert InboundRoute.objects.count() == 0
+
+
+def test_a_caller_hanging_up_before_the_stream_ends_the_call_through_the_numbers_status_url(
+    routes: dict[str, InboundRoute], client: Client
+) -> None:
+    assert _twilio(client, TWILIO_CALL)[0] == 200
+    path = "/telephony/twilio/inbound/status/"
+    completed = {**TWILIO_CALL, "CallStatus": "completed"}
+
+    assert test_twilio._post_signed(client, path, completed, token="forged")[0] == 403
+    assert Call.objects.get().status == Call.Status.RINGING
+    assert (
+        test_twilio._post_signed(client, path, {**completed, "CallSid": "CA" + "5" * 32})[0] == 204
+    )
+    assert test_twilio._post_signed(client, path, completed)[0] == 204
+
+    call = Call.objects.get()
+    assert (call.status, call.disposition, call.end_reason) == (
+        Call.Status.ENDED,
+        Call.Disposition.EARLY_HANGUP,
+        "provider_completed",
+    )
+
+
+def test_plivos_hang_up_url_ends_an_inbound_call(
+    routes: dict[str, InboundRoute], client: Client
+) -> None:
+    params = {"CallUUID": test_plivo.CALL_UUID, "From": CALLER[1:], "To": NUMBER[1:]}
+    assert test_plivo._post_signed(client, "/telephony/plivo/inbound/", params)[0] == 200
+
+    hung_up = {**params, "CallStatus": "completed"}
+    assert test_plivo._post_signed(client, "/telephony/plivo/inbound/status/", hung_up)[0] == 204
+
+    call = Call.objects.get()
+    assert (call.status, call.end_reason) == (Call.Status.ENDED, "provider_completed")
