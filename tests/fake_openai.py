@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug import Request, Response
@@ -92,3 +93,29 @@ class FakeOpenAI:
                 return call("set_delivery_date", {"delivery_date": "2026-11-27"})
             return say("Which day suits you?")
         return say("Done, your delivery moves to Friday. Goodbye!")
+
+
+Handler = Callable[[Request], Response]
+
+
+def failing_after(answers: int, failure: Handler) -> tuple[Handler, list[int]]:
+    """`FakeOpenAI` for the first `answers` requests, `failure` for every one after.
+
+    Returns the handler and a one-item list counting the requests it got.
+    """
+    fake = FakeOpenAI()
+    count = [0]
+
+    def handler(request: Request) -> Response:
+        count[0] += 1
+        return fake(request) if count[0] <= answers else failure(request)
+
+    return handler, count
+
+
+def server_error(request: Request) -> Response:
+    return Response(
+        '{"error": {"message": "The server had an error", "type": "server_error"}}',
+        status=500,
+        content_type="application/json",
+    )

@@ -36,11 +36,10 @@ from templates_app.pipecat_compat import (
 
 @dataclass(frozen=True)
 class LLMFailure:
-    """Why the LLM was given up: its error, and whether a customer's turn was left unanswered."""
+    """Why the LLM was given up: its error and Pipecat's category for it."""
 
     error: str
     category: str
-    turn_answered_again: bool
 
 
 class _FailoverToRules(ServiceSwitcherStrategyManual):
@@ -109,11 +108,4 @@ class RulesFallbackLLM(LLMSwitcher[_FailoverToRules]):
     async def _switched(self, error: ErrorFrame) -> None:
         self._answer_again, self._in_flight = self._in_flight, None
         category = error.category.value if error.category else ErrorCategory.UNKNOWN.value
-        await self._on_fallback(
-            LLMFailure(
-                error=error.error,
-                category=category,
-                turn_answered_again=self._answer_again is not None,
-            )
-        )
-
+        await self._on_fallback(LLMFailure(error=error.error, category=category))

@@ -2,6 +2,7 @@
 
 The playground and the tests use this: the same `BuiltFlow` a call runs, driven by the rules
 engine in a text-only Pipecat pipeline, with a `RecordingRuntime` so nothing real happens.
+A real LLM has the rules engine behind it as in a call (`RulesFallbackLLM`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from templates_app.dialogue.fallback import LLMFailure, RulesFallbackLLM
+from templates_app.dialogue.rules_llm import RulesLLMService
 from templates_app.dialogue.text_session import run_text_conversation
 from templates_app.flows.builder import build_flow
 from templates_app.flows.factory import FlowInputs
@@ -28,6 +31,8 @@ class Conversation:
     events: list[RecordedEvent]
     outcome: str | None
     outcome_fields: dict[str, Any]
+    # The real LLM's error when the rules engine took over from it part-way; else empty.
+    llm_failure: str = ""
 
 
 async def converse(
@@ -40,12 +45,20 @@ async def converse(
     llm: LLMService[Any] | None = None,
     timeout: float = 10.0,  # noqa: ASYNC109 -- passed on; see run_text_conversation
 ) -> Conversation:
-    """Talk through the flow; `llm` answers instead of the rules engine when given."""
+    """Talk through the flow; `llm` answers instead of the rules engine until it fails."""
     runtime = RecordingRuntime(
         clock=clock, http_responses=dict(http_responses or {}), send_http=send_http
     )
     flow = build_flow(inputs, runtime=runtime)
     initial = await flow.enter(flow.initial_node)
+    failures: list[LLMFailure] = []
+
+    async def fell_back(failure: LLMFailure) -> None:
+        failures.append(failure)
+
+    rules = RulesLLMService(
+        functions=flow.function_specs, node_text=flow.node_text, clock=lambda: clock
+    )
     result = await run_text_conversation(
         initial_node=initial,
         global_functions=flow.global_functions,
@@ -53,7 +66,7 @@ async def converse(
         node_text=lambda flow_manager: flow.node_text(),
         user_turns=turns,
         clock=lambda: clock,
-        llm=llm,
+        llm=None if llm is None else RulesFallbackLLM(llm=llm, rules=rules, on_fallback=fell_back),
         timeout=timeout,
     )
     await flow.drain()
@@ -65,4 +78,5 @@ async def converse(
         events=runtime.events,
         outcome=runtime.outcome,
         outcome_fields=runtime.outcome_fields,
+        llm_failure=failures[0].error if failures else "",
     )

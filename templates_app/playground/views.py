@@ -3,9 +3,11 @@
 The browser keeps the customer's turns and sends them all with each new one; the server
 replays the conversation from the start, so no conversation state is stored. The rules engine
 answers unless the template (or a flag) configures a real LLM: then that LLM answers, built
-exactly as a call builds it, and if it fails the replay is answered by the rules engine with
-a note saying why. A real LLM's replies may differ between replays; the rules engine's never. A `RecordingRuntime` stands in for the world: outcomes, HTTP
-calls and transfers are shown, never performed, and no lead, outcome or metric is touched.
+exactly as a call builds it; if it fails, the rules engine answers from then on as in a call,
+and if it cannot be built or the replay runs out of time the rules engine answers the whole
+replay; either way a note says why. A real LLM's replies may differ between replays; the rules
+engine's never. A `RecordingRuntime` stands in for the world: outcomes, HTTP calls and
+transfers are shown, never performed, and no lead, outcome or metric is touched.
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ def playground_turn(request: HttpRequest, *, template: Template) -> JsonResponse
     turns = body.get("turns", [])
     configured = inputs.config.call.get("llm", {}).get("provider", RULES)
     engine, llm_note = RULES, ""
+    conversation = None
     try:
         llm = _configured_llm(inputs, merchant_id=template.merchant_id)
         if llm is not None:
@@ -143,13 +146,21 @@ def playground_turn(request: HttpRequest, *, template: Template) -> JsonResponse
                 timeout=settings.PLAYGROUND_LLM_TIMEOUT_SECONDS,
             )
             engine = configured
+            if conversation.llm_failure:
+                # As in a call: the LLM's replies up to its failure, the rules engine's after.
+                engine = RULES
+                llm_note = (
+                    f"The configured LLM ({configured}) failed: {conversation.llm_failure}. "
+                    "The rules engine answered from then on, as it would in a call."
+                )
     except (ApplicationError, ConversationError, TimeoutError, RuntimeError) as error:
-        # A failed or unbuildable LLM: the rules engine answers, and the page says why.
+        # An unbuildable LLM, or a replay that failed as a whole: the rules engine answers it.
+        conversation = None
         llm_note = (
             f"The configured LLM ({configured}) failed: {error}. Answered by the rules engine."
         )
     try:
-        if engine == RULES:
+        if conversation is None:
             conversation = async_to_sync(converse)(inputs, turns=turns, clock=now)
     except TimeoutError as error:
         return _error(422, "$", f"the flow stopped answering: {error}")

@@ -25,7 +25,7 @@ from templates_app.models import Template, TemplateVersion
 from templates_app.services import template_load_demos
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
-from tests.fake_openai import COMPLETIONS, FakeOpenAI, say
+from tests.fake_openai import COMPLETIONS, FakeOpenAI, failing_after, say, server_error
 
 PAYLOAD = DEMO_PAYLOADS["order-confirmation"]
 
@@ -126,9 +126,38 @@ def test_a_failing_llm_falls_back_to_the_rules_engine_with_a_note(
     assert data["engine"] == "rules"
     assert data["llm_note"].startswith("The configured LLM (openai) failed: ")
     assert "Error code: 401" in data["llm_note"]
-    assert data["llm_note"].endswith(". Answered by the rules engine.")
+    assert data["llm_note"].endswith(
+        ". The rules engine answered from then on, as it would in a call."
+    )
     assert data["nodes"] == ["confirm_order", "reschedule", "delivery_rescheduled"]
     assert data["outcome"] == "rescheduled"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("openai_credential")
+def test_an_llm_failing_mid_conversation_hands_over_to_rules_as_in_a_call(
+    client: Client, demo: Template, httpserver: HTTPServer
+) -> None:
+    handler, requests = failing_after(1, server_error)
+    httpserver.expect_request(COMPLETIONS, method="POST").respond_with_handler(handler)
+
+    data = _turn(client, demo, ["Can you bring it another day?", "Next Friday please"])
+
+    assert data["engine"] == "rules"
+    assert data["llm_note"].startswith(
+        "The configured LLM (openai) failed: Error during completion: Error code: 500 - "
+    )
+    assert [line["text"] for line in data["transcript"]] == [
+        "Hi Asha, this is Breeze calling on behalf of Acme Retail.",
+        "Shall we deliver order A1042 today?",
+        "Can you bring it another day?",
+        "Sure. Which day would suit you for delivery?",
+        "Next Friday please",
+        "Done, your delivery has been rescheduled. Goodbye.",
+    ]
+    assert data["nodes"] == ["confirm_order", "reschedule", "delivery_rescheduled"]
+    assert data["outcome"] == "rescheduled"
+    assert requests == [2]
 
 
 @pytest.mark.django_db

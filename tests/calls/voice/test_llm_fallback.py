@@ -27,10 +27,8 @@ from config.services import provider_credential_create
 from templates_app.demo import demo_definition
 from templates_app.dialogue.fallback import LLMFailure, RulesFallbackLLM
 from templates_app.dialogue.rules_llm import RulesLLMService
-from templates_app.dialogue.text_session import run_text_conversation
-from templates_app.flows.builder import build_flow
+from templates_app.flows.conversation import converse
 from templates_app.flows.factory import FlowInputs
-from templates_app.flows.runtime import RecordingRuntime
 from templates_app.pipecat_compat import (
     ErrorCategory,
     ErrorFrame,
@@ -41,7 +39,7 @@ from tests.calls.voice.sessions import relay_session
 from tests.conftest import Tenants, free_port
 from tests.demo_payloads import DEMO_PAYLOADS
 from tests.e2e.conftest import new_call, published_template
-from tests.fake_openai import COMPLETIONS, FakeOpenAI, chunk, stream
+from tests.fake_openai import COMPLETIONS, Handler, chunk, failing_after, server_error, stream
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 VARIABLES = {**DEMO_PAYLOADS["order-confirmation"], "merchant_name": "Acme Retail"}
@@ -50,16 +48,6 @@ OPENING = "Shall we deliver order A1042 today?"  # the fake LLM's first line
 RESCHEDULE = "Sure. Which day would suit you for delivery?"  # the rules engine's, in `reschedule`
 GOODBYE = "Done, your delivery has been rescheduled. Goodbye."
 PATH = ["confirm_order", "reschedule", "delivery_rescheduled"]
-
-Failure = Callable[[Request], Response]
-
-
-def _server_error(request: Request) -> Response:
-    return Response(
-        '{"error": {"message": "The server had an error", "type": "server_error"}}',
-        status=500,
-        content_type="application/json",
-    )
 
 
 def _unauthorized(request: Request) -> Response:
@@ -92,18 +80,6 @@ def release() -> Iterator[threading.Event]:
     event.set()
 
 
-def _failing_after(answers: int, failure: Failure) -> tuple[Failure, list[int]]:
-    """The fake LLM answers `answers` requests, then fails every one after; counts requests."""
-    fake = FakeOpenAI()
-    count = [0]
-
-    def handler(request: Request) -> Response:
-        count[0] += 1
-        return fake(request) if count[0] <= answers else failure(request)
-
-    return handler, count
-
-
 def _openai(base_url: str, settings: Settings) -> Any:
     settings.BREEZE_LLM_TIMEOUT_SECONDS = 1
     return registry.build_llm(
@@ -117,53 +93,34 @@ def _no_rules() -> RulesLLMService:
     raise AssertionError("an openai config never builds the rules engine here")
 
 
-async def _talk(llm: Any, turns: list[str]) -> tuple[list[str], list[str], list[LLMFailure]]:
-    """The demo order confirmation in the text pipeline; the bot's lines, nodes and failures."""
-    runtime = RecordingRuntime(clock=NOW, http_responses={})
+async def _talk(llm: Any, turns: list[str]) -> tuple[list[str], list[str], str]:
+    """The demo order confirmation in the text pipeline; the bot's lines, nodes, LLM error."""
     inputs = FlowInputs(
         definition=demo_definition("order-confirmation"),
         variables=VARIABLES,
         config=EffectiveConfig(base={}, playground={}),
     )
-    flow = build_flow(inputs, runtime=runtime)
-    failures: list[LLMFailure] = []
-
-    async def fell_back(failure: LLMFailure) -> None:
-        failures.append(failure)
-
-    rules = RulesLLMService(
-        functions=flow.function_specs, node_text=flow.node_text, clock=lambda: NOW
-    )
-    conversation = await run_text_conversation(
-        initial_node=await flow.enter(flow.initial_node),
-        global_functions=flow.global_functions,
-        functions=flow.function_specs,
-        node_text=lambda _manager: flow.node_text(),
-        user_turns=turns,
-        clock=lambda: NOW,
-        llm=RulesFallbackLLM(llm=llm, rules=rules, on_fallback=fell_back),
-        timeout=15,
-    )
-    return conversation.bot_lines, runtime.nodes_entered(), failures
+    conversation = await converse(inputs, turns=turns, clock=NOW, llm=llm, timeout=15)
+    return conversation.bot_lines, conversation.nodes, conversation.llm_failure
 
 
 @pytest.mark.parametrize(
     ("failure", "error"),
     [
-        (_server_error, "Error during completion: Error code: 500 - "),
+        (server_error, "Error during completion: Error code: 500 - "),
         (_unauthorized, "Error during completion: Error code: 401 - "),
         (_unreadable, "Error during completion: Expecting property name enclosed in double"),
     ],
     ids=["500", "401", "unreadable-stream"],
 )
 async def test_a_failed_turn_is_answered_by_the_rules_engine_and_so_is_the_rest(
-    httpserver: HTTPServer, settings: Settings, failure: Failure, error: str
+    httpserver: HTTPServer, settings: Settings, failure: Handler, error: str
 ) -> None:
-    handler, requests = _failing_after(1, failure)
+    handler, requests = failing_after(1, failure)
     httpserver.expect_request(COMPLETIONS, method="POST").respond_with_handler(handler)
     llm = _openai(httpserver.url_for("/v1"), settings)
 
-    lines, nodes, failures = await _talk(llm, ["Can you bring it another day?", "Next Friday"])
+    lines, nodes, llm_error = await _talk(llm, ["Can you bring it another day?", "Next Friday"])
 
     # The LLM opened; the customer's next turn failed and the rules engine matched it
     # ("another day" → reschedule_delivery), then answered the rest without asking the LLM.
@@ -175,23 +132,26 @@ async def test_a_failed_turn_is_answered_by_the_rules_engine_and_so_is_the_rest(
     ]
     assert nodes == PATH
     assert requests == [2]
-    assert [(f.error.startswith(error), f.turn_answered_again) for f in failures] == [(True, True)]
+    assert llm_error.startswith(error)
 
 
 async def test_a_stream_that_breaks_after_some_words_is_answered_again_by_rules(
     httpserver: HTTPServer, settings: Settings
 ) -> None:
-    handler, _ = _failing_after(1, _broken_after_words)
+    handler, _ = failing_after(1, _broken_after_words)
     httpserver.expect_request(COMPLETIONS, method="POST").respond_with_handler(handler)
     llm = _openai(httpserver.url_for("/v1"), settings)
 
-    lines, nodes, failures = await _talk(llm, ["Can you bring it another day?", "Next Friday"])
+    lines, nodes, llm_error = await _talk(llm, ["Can you bring it another day?", "Next Friday"])
 
     # The rules engine's answer closes the broken response and replaces its words; it
     # matched the customer's turn, not the LLM's half reply.
     assert lines[2:] == [RESCHEDULE, GOODBYE]
     assert nodes == PATH
-    assert len(failures) == 1
+    assert llm_error == (
+        "Error during completion: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)"
+    )
 
 
 async def test_an_llm_that_hangs_past_the_timeout_is_given_up_after_it(
@@ -199,20 +159,18 @@ async def test_an_llm_that_hangs_past_the_timeout_is_given_up_after_it(
 ) -> None:
     def hang(request: Request) -> Response:
         release.wait(5)
-        return _server_error(request)
+        return server_error(request)
 
-    handler, requests = _failing_after(1, hang)
+    handler, requests = failing_after(1, hang)
     httpserver.expect_request(COMPLETIONS, method="POST").respond_with_handler(handler)
     llm = _openai(httpserver.url_for("/v1"), settings)
 
     started = asyncio.get_running_loop().time()
-    lines, nodes, failures = await _talk(llm, ["Can you bring it another day?", "Next Friday"])
+    lines, nodes, llm_error = await _talk(llm, ["Can you bring it another day?", "Next Friday"])
 
     assert lines[1:] == [OPENING, RESCHEDULE, GOODBYE]
     assert nodes == PATH
-    assert [(f.error, f.category) for f in failures] == [
-        ("Error during completion: Request timed out.", "unknown")
-    ]
+    assert llm_error == "Error during completion: Request timed out."
     # One timeout (1 s), no retry.
     assert requests == [2]
     assert asyncio.get_running_loop().time() - started < 4
@@ -223,7 +181,7 @@ async def test_an_llm_nobody_answers_at_is_replaced_from_the_first_line(
 ) -> None:
     llm = _openai(f"http://127.0.0.1:{free_port()}/v1", settings)
 
-    lines, nodes, failures = await _talk(llm, ["yes please"])
+    lines, nodes, llm_error = await _talk(llm, ["yes please"])
 
     # The opening itself failed: the rules engine speaks the node, then drives the flow.
     assert lines == [
@@ -233,7 +191,7 @@ async def test_an_llm_nobody_answers_at_is_replaced_from_the_first_line(
         "Thank you! Your order A1042 will be delivered as planned. Goodbye.",
     ]
     assert nodes == ["confirm_order", "order_confirmed"]
-    assert [f.error for f in failures] == ["Error during completion: Connection error."]
+    assert llm_error == "Error during completion: Connection error."
 
 
 # --- in a call's own pipeline ----------------------------------------------------------
@@ -256,7 +214,7 @@ def test_a_call_whose_llm_fails_goes_on_with_rules_and_records_why(
     tenants: Tenants, httpserver: HTTPServer, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.BREEZE_LLM_TIMEOUT_SECONDS = 1
-    handler, requests = _failing_after(1, _server_error)
+    handler, requests = failing_after(1, server_error)
     httpserver.expect_request(COMPLETIONS, method="POST").respond_with_handler(handler)
     provider_credential_create(
         merchant=tenants.acme,
