@@ -1,8 +1,9 @@
 """PostgreSQL drops the dispatch worker's connections mid-dispatch: the next tick carries on.
 
-The shared PostgreSQL server is not restarted (other test runs use it): the test ends every
-connection to this run's own test database except its own (`pg_terminate_backend`), which is
-what a server restart does to a client.
+The shared PostgreSQL server is not restarted (other test runs use it): the test ends the
+worker's connections (`pg_terminate_backend`, found by the application name the worker's
+libpq reports), which is what a server restart does to a client. Only the worker's: ending
+this test process's other connections (those of asgiref's threads) would break later tests.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from tests.processes import running, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 LEADS = 400
+WORKER_APP_NAME = "breeze-dispatch-fault-worker"
 
 
-def _terminate_other_connections() -> int:
+def _terminate_worker_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APP_NAME],
         )
         row = cursor.fetchone()
     assert row is not None
@@ -44,7 +47,7 @@ def test_dispatch_resumes_after_postgres_drops_the_worker_s_connections(
     assert connection.settings_dict["NAME"].startswith("test_")
     due_leads_create(template=dispatch_template, count=LEADS, prefix="+91982")
     limiter.delete("telephony")
-    env = worker_env()
+    env = {**worker_env(), "PGAPPNAME": WORKER_APP_NAME}
     log = tmp_path / "worker.log"
 
     with running(WORKER, env=env, log=log):
@@ -55,7 +58,7 @@ def test_dispatch_resumes_after_postgres_drops_the_worker_s_connections(
             what="the worker to dial some leads",
             log=log,
         )
-        terminated = _terminate_other_connections()
+        terminated = _terminate_worker_connections()
         at_drop = Call.objects.count()
         wait_for(
             lambda: beat_tick(limiter, calls=LEADS),
