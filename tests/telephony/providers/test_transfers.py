@@ -98,10 +98,10 @@ def test_plivo_transfer_xml_for_another_number_is_refused(
     assert response.status_code == 403
 
 
-def test_the_simulator_has_no_transfer_call(provider_call: MakeCall) -> None:
+def test_the_simulator_takes_a_transfer_as_done(provider_call: MakeCall) -> None:
     call = _live(provider_call("simulator", None), "CA1")
 
-    assert call_transfer(call_id=call.pk, number=AGENT) is False
+    assert call_transfer(call_id=call.pk, number=AGENT) is True
 
 
 def test_exotel_transfers_by_ending_the_stream_once_exotel_named_the_call(
