@@ -27,6 +27,8 @@ from config.flags import flag_overrides
 CALL_SECTIONS = ("stt", "tts", "llm", "vad", "interruption", "input_collection", "user_idle")
 NODE_SECTIONS = ("vad", "interruption", "input_collection")
 TEST_EXECUTION_MODES = frozenset({"TELEPHONY_TEST", "DAILY_TEST"})
+# Modes whose lead is never dialled: it waits until a web or mobile client connects to it.
+DAILY_EXECUTION_MODES = frozenset({"DAILY", "DAILY_TEST"})
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.call_config import DAILY_EXECUTION_MODES
 from leads.campaigns.services import campaign_for_import
 from leads.exceptions import LeadRequestTooLargeError, LeadValidationError
 from leads.inserts import copy_insert
@@ -249,8 +250,10 @@ def _chunk_commit(lead_import: LeadImport, chunk: _Chunk) -> bool:
         # campaign was made from join it, waiting for its tick instead of the dispatcher.
         campaign_id = campaign_for_import(lead_import_id=lead_import.pk)
         if campaign_id is not None:
+            # Daily leads wait for their client, not for a campaign's dialling.
             for lead in chunk.leads:
-                lead.campaign_id, lead.status = campaign_id, Lead.Status.QUEUED
+                if lead.execution_mode not in DAILY_EXECUTION_MODES:
+                    lead.campaign_id, lead.status = campaign_id, Lead.Status.QUEUED
         copy_insert(chunk.leads, assign_ids=True)
         copy_insert(
             lead_creation_history(chunk.leads, reason=f"CSV import {lead_import.pk}"),

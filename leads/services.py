@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.call_config import DAILY_EXECUTION_MODES
 from config.ids import parse_id
 from config.selectors import scope_queryset, user_may
 from config.tracing.context import traceparent_current
@@ -172,6 +173,8 @@ def _idempotency_key(data: Mapping[str, Any], header_key: str) -> str:
 def lead_unsaved(
     clean: CleanLead, *, rules: LeadRules, fingerprint: str, created_by: str, now: dt.datetime
 ) -> Lead:
+    # A Daily lead is never dialled: it waits `queued`, with no due time, for its client.
+    waits = clean.execution_mode in DAILY_EXECUTION_MODES
     return Lead(
         merchant_id=rules.template.merchant_id,
         template=rules.template,
@@ -186,12 +189,18 @@ def lead_unsaved(
         webhook_url=clean.webhook_url,
         is_playground=clean.is_playground,
         config_overrides=clean.config_overrides,
-        status=Lead.Status.SCHEDULED,
-        next_attempt_at=clean.scheduled_at or now,
+        status=Lead.Status.QUEUED if waits else Lead.Status.SCHEDULED,
+        next_attempt_at=None if waits else clean.scheduled_at or now,
         created_by=created_by,
         # The push request's trace, which the dispatch of this lead joins later.
         traceparent=traceparent_current(),
     )
+
+
+def _creation_reason(lead: Lead, *, reason: str) -> str:
+    if lead.execution_mode in DAILY_EXECUTION_MODES and lead.status == Lead.Status.QUEUED:
+        return f"{reason}; {lead.execution_mode} lead waits for a client to connect"
+    return reason
 
 
 def lead_creation_history(leads: Iterable[Lead], *, reason: str) -> list[LeadTransition]:
@@ -201,7 +210,7 @@ def lead_creation_history(leads: Iterable[Lead], *, reason: str) -> list[LeadTra
             from_status="",
             to_status=lead.status,
             actor=lead.created_by,
-            reason=reason,
+            reason=_creation_reason(lead, reason=reason),
             at=lead.created_at,
         )
         for lead in leads
@@ -435,6 +444,8 @@ def lead_dispatch_now(*, lead_id: int, actor: str) -> Lead:
     """
     if Lead.objects.filter(pk=lead_id, campaign__isnull=False).exists():
         raise LeadStateError("A campaign's lead is dialled by its campaign; start or resume it.")
+    if Lead.objects.filter(pk=lead_id, execution_mode__in=DAILY_EXECUTION_MODES).exists():
+        raise LeadStateError("A Daily lead is never dialled; its client connects to it.")
     moved = lead_transition(
         lead_id=lead_id,
         from_statuses=[Lead.Status.QUEUED, Lead.Status.SCHEDULED],

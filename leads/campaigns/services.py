@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from calls.webhooks.events import EventType
 from calls.webhooks.services import webhook_event_emit
+from config.call_config import DAILY_EXECUTION_MODES
 from leads.campaigns.bucket import bucket_fill
 from leads.campaigns.exceptions import CampaignStateError, CampaignValidationError
 from leads.dispatch.limiter import limiter_redis
@@ -173,7 +174,7 @@ def campaign_create(
             template_id=template_id,
             campaign__isnull=True,
             status__in=WAITING,
-        )
+        ).exclude(execution_mode__in=DAILY_EXECUTION_MODES)  # dialled never; a client connects
         if lead_import is not None:
             waiting = waiting.filter(lead_import=lead_import)
         else:

@@ -7,6 +7,7 @@ together with the call's change.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import redis
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from calls.models import Call
 from calls.webhooks.events import EventType
+from config.call_config import DAILY_EXECUTION_MODES
 from leads.campaigns.services import campaign_retry_status
 from leads.dispatch.events import lead_event_emit
 from leads.dispatch.limiter import call_slot_keys, limiter_redis, limiter_release
@@ -96,13 +98,19 @@ def _lead_settle(call: Call) -> None:
         retry_at = lead_opening(lead=lead, at=decision.retry_at) or decision.retry_at
         # A campaign's lead waits `queued` for its campaign's tick (or is cancelled if stopped).
         to_status = campaign_retry_status(campaign_id=lead.campaign_id)
+        reason = decision.reason if to_status != Status.CANCELLED else "campaign stopped"
+        next_attempt_at: dt.datetime | None = retry_at if to_status != Status.CANCELLED else None
+        if lead.execution_mode in DAILY_EXECUTION_MODES:
+            # Nothing dials a Daily lead: it waits again, with no due time, for its client.
+            to_status, next_attempt_at = Status.QUEUED, None
+            reason = f"{decision.reason}; waits for its client to connect again"
         lead_transition(
             lead_id=lead.pk,
             from_statuses=active,
             to_status=to_status,
             actor=ACTOR,
-            reason=decision.reason if to_status != Status.CANCELLED else "campaign stopped",
-            next_attempt_at=retry_at if to_status != Status.CANCELLED else None,
+            reason=reason,
+            next_attempt_at=next_attempt_at,
             **common,
         )
         return

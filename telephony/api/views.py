@@ -1,9 +1,13 @@
-"""`POST /api/v1/daily/connect`: a web or mobile client asks for a Daily session with a bot."""
+"""`POST /api/v1/daily/connect`: a web or mobile client asks for a Daily session with a bot.
+
+Either for a pushed DAILY lead (`lead_id`) or straight from a template and payload.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -17,11 +21,20 @@ from config.types import Resource
 from telephony.providers.daily.client import DailyRefusedError, DailyUnavailableError
 from telephony.providers.daily.sessions import (
     DailyNotConfiguredError,
+    DailySession,
+    DailySessionNotFoundError,
     DailySessionPermissionError,
+    DailySessionStateError,
     daily_session_start,
     daily_template_resolve,
 )
 from templates_app.exceptions import TemplateValidationError
+
+# The leads service that starts a lead's session, by name: leads builds on telephony
+# (ARCHITECTURE.md, dependency direction), so telephony cannot import it.
+LEAD_DAILY_CONNECT = "leads.daily.lead_daily_connect"
+# Fields of the template form; a lead brings its own template, payload and mode.
+TEMPLATE_FORM = ("template", "merchant", "payload", "execution_mode")
 
 
 class DailyUnavailable(exceptions.APIException):
@@ -63,7 +76,15 @@ class DailyConnectApi(ResourceView):
     resource = Resource.LEAD
 
     class InputSerializer(serializers.Serializer[Any]):
-        template = serializers.CharField(help_text="The template's slug or id.")
+        lead_id = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="A pushed DAILY or DAILY_TEST lead waiting for its client; "
+            "or send `template` and `payload` instead.",
+        )
+        template = serializers.CharField(
+            required=False, help_text="The template's slug or id (without `lead_id`)."
+        )
         merchant = serializers.SlugField(
             required=False, help_text="Merchant slug; needed only if the slug exists in several."
         )
@@ -87,19 +108,43 @@ class DailyConnectApi(ResourceView):
                 raise serializers.ValidationError(nul, code="null_character")
             return payload
 
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if "lead_id" not in attrs:
+                if "template" not in attrs:
+                    raise serializers.ValidationError(
+                        {"template": [self.fields["template"].error_messages["required"]]},
+                        code="required",
+                    )
+                return attrs
+            sent = [name for name in TEMPLATE_FORM if name in self.initial_data]
+            if sent:
+                raise serializers.ValidationError(
+                    {name: ["Not with lead_id: the lead's own is used."] for name in sent},
+                    code="not_with_lead",
+                )
+            return attrs
+
     class OutputSerializer(serializers.Serializer[Any]):
         room_url = serializers.URLField()
         token = serializers.CharField(help_text="The client's meeting token for the room.")
         call_id = serializers.IntegerField()
+        lead_id = serializers.IntegerField(required=False, help_text="The lead connected to.")
         expires_at = serializers.DateTimeField(help_text="When the room and token expire.")
 
     @extend_schema(
         request=InputSerializer,
         responses={
             201: OutputSerializer,
-            400: OpenApiResponse(description="Invalid input; `fields` names each problem."),
+            400: OpenApiResponse(
+                description="Invalid input, or the lead is not DAILY/DAILY_TEST; "
+                "`fields` names each problem."
+            ),
             403: OpenApiResponse(description="The caller's role may not start calls."),
-            409: OpenApiResponse(description="The merchant has no Daily credential."),
+            404: OpenApiResponse(description="No such lead in the caller's merchants."),
+            409: OpenApiResponse(
+                description="The merchant has no Daily credential, or the lead is already "
+                "connected or no longer waits."
+            ),
             502: OpenApiResponse(description="Daily refused the room or token."),
             503: OpenApiResponse(description="Daily is unavailable; retry."),
         },
@@ -110,22 +155,16 @@ class DailyConnectApi(ResourceView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         try:
-            template = daily_template_resolve(
-                user=request.user, template=data["template"], merchant=data.get("merchant", "")
-            )
-            session = daily_session_start(
-                template=template,
-                execution_mode=data["execution_mode"],
-                payload=data["payload"],
-                is_recording=data["recording"],
-            )
+            session = self._start(request, data)
         except TemplateValidationError as error:
             raise exceptions.ValidationError(
                 {_payload_field(issue.path): [issue.message] for issue in error.issues}
             ) from error
         except DailySessionPermissionError as error:
             raise exceptions.PermissionDenied(error.message) from error
-        except DailyNotConfiguredError as error:
+        except DailySessionNotFoundError as error:
+            raise exceptions.NotFound(error.message) from error
+        except (DailyNotConfiguredError, DailySessionStateError) as error:
             raise Conflict(error.message) from error
         except ApplicationError as error:
             raise exceptions.ValidationError(
@@ -141,4 +180,22 @@ class DailyConnectApi(ResourceView):
             "call_id": session.call_id,
             "expires_at": session.expires_at,
         }
+        if "lead_id" in data:
+            body["lead_id"] = data["lead_id"]
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    def _start(self, request: Request, data: dict[str, Any]) -> DailySession:
+        if "lead_id" in data:
+            session: DailySession = import_string(LEAD_DAILY_CONNECT)(
+                user=request.user, lead_id=data["lead_id"], is_recording=data["recording"]
+            )
+            return session
+        template = daily_template_resolve(
+            user=request.user, template=data["template"], merchant=data.get("merchant", "")
+        )
+        return daily_session_start(
+            template=template,
+            execution_mode=data["execution_mode"],
+            payload=data["payload"],
+            is_recording=data["recording"],
+        )

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from calls.models import Call
 from calls.services import call_create
+from config.call_config import DAILY_EXECUTION_MODES
 from config.exceptions import ApplicationError
 from config.ids import parse_id
 from config.selectors import scope_queryset, user_may
@@ -25,7 +25,7 @@ from telephony.events import call_provider_id_record
 from telephony.providers.daily.client import daily_meeting_token_create
 from telephony.providers.daily.rooms import daily_api_key, daily_room_assign
 from telephony.providers.daily.tasks import daily_bot_dispatch_task
-from templates_app.models import Template
+from templates_app.models import Template, TemplateVersion
 from templates_app.selectors import template_version_published
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DAILY_MODES = frozenset({Call.ExecutionMode.DAILY, Call.ExecutionMode.DAILY_TEST})
 CLIENT_NAME = "customer"
 
 
@@ -43,6 +42,14 @@ class DailySessionPermissionError(ApplicationError):
 
 class DailyNotConfiguredError(ApplicationError):
     """The template's merchant has no active Daily credential."""
+
+
+class DailySessionNotFoundError(ApplicationError):
+    """The lead a session names does not exist or is outside the caller's merchants."""
+
+
+class DailySessionStateError(ApplicationError):
+    """The lead a session names is not waiting for a client (connected already, or settled)."""
 
 
 @dataclass(frozen=True)
@@ -92,19 +99,41 @@ def daily_session_start(
     DailyNotConfiguredError without a Daily credential, and the Daily client's
     DailyUnavailableError / DailyRefusedError when Daily cannot make the room or token.
     """
-    if execution_mode not in DAILY_MODES:
+    if execution_mode not in DAILY_EXECUTION_MODES:
         raise ApplicationError("Must be DAILY or DAILY_TEST.", field="execution_mode")
     if not template.is_active:
         raise ApplicationError("The template is inactive.", field="template")
     version = template_version_published(template=template)
     if version is None:
         raise ApplicationError("The template has no published version.", field="template")
-    api_key = daily_api_key(merchant_id=template.merchant_id)
+    return daily_session_open(
+        version=version, execution_mode=execution_mode, payload=payload, is_recording=is_recording
+    )
+
+
+def daily_session_open(
+    *,
+    version: TemplateVersion,
+    execution_mode: str,
+    payload: Mapping[str, Any],
+    is_recording: bool,
+    lead_id: int | None = None,
+) -> DailySession:
+    """The call (linked to `lead_id`, if given), its room and the client's token.
+
+    Runs in the caller's transaction when there is one, so a lead's move commits or rolls
+    back with its call; the bot is sent once everything has committed.
+    """
+    api_key = daily_api_key(merchant_id=version.template.merchant_id)
     if not api_key:
         raise DailyNotConfiguredError("This merchant has no active Daily credential.")
     with transaction.atomic():
         call = call_create(
-            version=version, execution_mode=execution_mode, provider="daily", payload=payload
+            version=version,
+            execution_mode=execution_mode,
+            provider="daily",
+            payload=payload,
+            lead_id=lead_id,
         )
         room = daily_room_assign(call=call, api_key=api_key, is_recording=is_recording)
         call_provider_id_record(call_id=call.pk, provider_call_id=room.name)

@@ -6,6 +6,10 @@ from pytest_httpserver import HTTPServer
 
 from config.services import provider_credential_create
 from tests.conftest import Tenants
+
+# Acme's members (`api(role)`) and its published order-confirmation demo, as the leads tests
+# make them.
+from tests.leads.conftest import api, order_template  # noqa: F401
 from tests.telephony.providers.daily.fake_daily import API_KEY, FakeDaily
 
 

@@ -40,6 +40,17 @@ def _ok(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status=200, content_type="application/json")
 
 
+def client_token(room_name: str, expires_at: dt.datetime) -> dict[str, Any]:
+    """The properties of the meeting token a session hands its client."""
+    return {
+        "room_name": room_name,
+        "exp": int(expires_at.timestamp()),
+        "eject_at_token_exp": True,
+        "is_owner": False,
+        "user_name": "customer",
+    }
+
+
 @dataclass
 class FakeDaily:
     server: HTTPServer

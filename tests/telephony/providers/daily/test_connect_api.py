@@ -7,40 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from calls.models import Call
 from config.models import Membership
 from telephony.providers.daily.models import DailyRoom
 from telephony.providers.daily.rooms import daily_room_pool_maintain
-from templates_app.models import Template
 from templates_app.services import template_load_demos
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
-from tests.telephony.providers.daily.fake_daily import FakeDaily
+from tests.telephony.providers.daily.fake_daily import FakeDaily, client_token
 
 URL = "/api/v1/daily/connect"
 PAYLOAD = DEMO_PAYLOADS["order-confirmation"]
 
-
-@pytest.fixture
-def template(tenants: Tenants) -> Template:
-    template_load_demos(merchant=tenants.acme)
-    return Template.objects.get(merchant=tenants.acme, slug="order-confirmation")
-
-
-@pytest.fixture
-def api(member_of_acme: Callable[[str], User], template: Template) -> Callable[[str], APIClient]:
-    clients: dict[str, APIClient] = {}
-
-    def make(role: str) -> APIClient:
-        if role not in clients:
-            clients[role] = APIClient()
-            clients[role].force_authenticate(user=member_of_acme(role))
-        return clients[role]
-
-    return make
+pytestmark = pytest.mark.usefixtures("order_template")
 
 
 def _body(**changes: Any) -> dict[str, Any]:
@@ -86,13 +67,7 @@ def test_connect_hands_the_client_a_pooled_room_and_its_own_token(
         room.name,
     )
     assert call.payload == PAYLOAD
-    assert daily_api.token_properties(body["token"]) == {
-        "room_name": room.name,
-        "exp": int(room.expires_at.timestamp()),
-        "eject_at_token_exp": True,
-        "is_owner": False,
-        "user_name": "customer",
-    }
+    assert daily_api.token_properties(body["token"]) == client_token(room.name, room.expires_at)
     # The bot is sent only once the call is committed.
     assert len(callbacks) == 1
 
@@ -119,6 +94,18 @@ def test_connect_hands_the_client_a_pooled_room_and_its_own_token(
             "payload missing a variable",
             _body(payload={k: v for k, v in PAYLOAD.items() if k != "order_id"}),
             [("payload.order_id", "invalid")],
+        ),
+        ("lead_id not a number", {"lead_id": "abc"}, [("lead_id", "invalid")]),
+        ("lead_id not positive", {"lead_id": 0}, [("lead_id", "min_value")]),
+        (
+            "lead_id with a template",
+            {"lead_id": 1, "template": "order-confirmation", "payload": PAYLOAD},
+            [("template", "not_with_lead"), ("payload", "not_with_lead")],
+        ),
+        (
+            "lead_id with a mode",
+            {"lead_id": 1, "execution_mode": "DAILY"},
+            [("execution_mode", "not_with_lead")],
         ),
     ],
 )
