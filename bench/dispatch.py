@@ -12,6 +12,9 @@ Run (against a migrated database, with Redis; both are left as they were):
    the dial itself is refused after that instant and costs nothing.
 2. Throughput: `--throughput` due leads, dispatched by two processes running the dispatcher
    (windows, DNC, per-number cap and limiter applied) up to enqueueing each placement.
+   `--stages N` instead times, in one process and one run, what each of N leads costs: the
+   dispatch transaction, sending its placement to the broker, and `call_place` up to the
+   provider (the simulator's placer replaced by one that returns at once).
 3. Claim: `--leads` scheduled leads are written by one INSERT … SELECT generate_series (due
    times spread over ±1 hour, so about half are due), then ANALYZE; each claim is the
    dispatcher's own `leads_claim_due(limit=500)` in a transaction that is rolled back, so
@@ -205,6 +208,18 @@ def throughput(template: Any, leads: int) -> None:
 
     from django.db import connection
 
+    _due_leads_insert(template, leads)
+    connection.close()
+    started = time.monotonic()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        claimed = sum(pool.map(_drain, range(2)))
+    elapsed = time.monotonic() - started
+    print(f"dispatch {claimed:,} due leads with two processes: {claimed / elapsed:,.0f} leads/s")
+
+
+def _due_leads_insert(template: Any, leads: int) -> None:
+    from django.db import connection
+
     version = template.versions.get()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -222,12 +237,46 @@ def throughput(template: Any, leads: int) -> None:
             """,
             [template.merchant_id, template.pk, version.pk, _payload_json(), leads],
         )
-    connection.close()
-    started = time.monotonic()
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        claimed = sum(pool.map(_drain, range(2)))
-    elapsed = time.monotonic() - started
-    print(f"dispatch {claimed:,} due leads with two processes: {claimed / elapsed:,.0f} leads/s")
+
+
+def stages(template: Any, leads: int) -> None:
+    """Per lead: the dispatch transaction, the placement's enqueue, `call_place` to the provider."""
+    from calls.models import Call
+    from leads.dispatch.services import leads_dispatch_batch
+    from telephony import services as telephony_services
+
+    _due_leads_insert(template, leads)
+    batches: list[float] = []
+    dialled: list[list[int]] = []
+    while True:
+        begin = time.perf_counter()
+        report = leads_dispatch_batch(limit=500)
+        if not report.claimed:
+            break
+        batches.append(time.perf_counter() - begin)
+        dialled.append(report.dialled)
+    # The batches above sent their placements after commit; sending them again alone (no
+    # worker reads the queue; a repeated placement dials nothing) times that part.
+    begin = time.perf_counter()
+    for call_ids in dialled:
+        telephony_services.call_place_enqueue(call_ids=call_ids)
+    enqueue = time.perf_counter() - begin
+    count = sum(len(call_ids) for call_ids in dialled)
+    telephony_services.PLACERS["simulator"] = lambda call: None
+    begin = time.perf_counter()
+    for call_id in Call.objects.filter(lead__merchant_id=template.merchant_id).values_list(
+        "pk", flat=True
+    ):
+        telephony_services.call_place(call_id=call_id)
+    place = time.perf_counter() - begin
+    per = {
+        "dispatch transaction": (sum(batches) - enqueue) / count,
+        "enqueue placement": enqueue / count,
+        "call_place to the provider": place / count,
+    }
+    for stage, seconds in per.items():
+        print(f"{stage}: {seconds * 1000:.3f} ms/lead")
+    print(f"all three: {sum(per.values()) * 1000:.3f} ms of one core per lead ({count:,} leads)")
 
 
 def _payload_json() -> str:
@@ -261,6 +310,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=50)
     parser.add_argument("--pushes", type=int, default=100)
     parser.add_argument("--throughput", type=int, default=10_000)
+    parser.add_argument("--stages", type=int, default=0)
     options = parser.parse_args()
     import django
 
@@ -268,6 +318,9 @@ def main() -> None:
     teardown()
     template = setup()
     try:
+        if options.stages:
+            stages(template, options.stages)
+            return
         latency(template, options.pushes)
         throughput(template, options.throughput)
         claims(template, options.leads, options.claims)
