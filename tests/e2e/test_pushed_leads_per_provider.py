@@ -1,0 +1,200 @@
+"""A lead pushed through the API is dialled, held and recorded through each real adapter.
+
+The template picks the provider (`execution.telephony_providers`) and has the worker record.
+The test plays the provider as `test_real_adapters` does: its local API takes the placement
+the dispatcher makes, the signed answer step hands over the stream, the simulated customer
+speaks that provider's stream dialect to the real stack, and the final `completed` callback
+arrives after the worker has ended the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import LazySettings
+from django.contrib.auth.models import User
+from django.test import Client
+from pytest_httpserver import HTTPServer
+from rest_framework.test import APIClient
+from werkzeug import Request
+
+from calls.models import Call
+from calls.recordings.models import Recording
+from calls.webhooks.models import WebhookDelivery
+from calls.webhooks.services import webhook_endpoint_create
+from config.models import Membership
+from config.services import provider_credential_create
+from leads.models import Lead
+from leads.tasks import dispatch_due_leads
+from telephony.providers.simulator.client import run_persona
+from telephony.providers.simulator.persona import PERSONAS
+from templates_app.demo import demo_definition
+from tests.conftest import Tenants
+from tests.demo_payloads import DEMO_PAYLOADS
+from tests.e2e.conftest import Stack, ended_call, published_template
+from tests.e2e.test_real_adapters import PROVIDER_IDS, SECRETS, _answer, _api, _completed
+from tests.e2e.test_recording import recording_stack, recordings_root  # noqa: F401 - fixtures
+from tests.processes import wait_for
+from tests.telephony.providers.conftest import PUBLIC
+
+pytestmark = [pytest.mark.processes, pytest.mark.e2e]
+
+PHONE = "+919812345678"
+# Not the credential's caller number: the call must come from the template's own list.
+TEMPLATE_CALLER = "+919800000042"
+HOOK_PATH = "/hooks/breeze"
+
+
+def _definition(provider: str) -> dict[str, object]:
+    definition = copy.deepcopy(demo_definition("order-confirmation"))
+    execution = definition["execution"]
+    # Any hour of any day, so the dispatcher never holds the lead for a window.
+    execution["calling_windows"] = [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00",
+            "end": "24:00",
+        }
+    ]
+    execution.pop("telephony_provider", None)
+    execution.pop("number_selection", None)
+    execution["telephony_providers"] = [
+        {"provider": provider, "caller_numbers": [TEMPLATE_CALLER], "number_selection": "first"}
+    ]
+    execution["recording"] = "worker"
+    return definition
+
+
+def _placement(provider: str, request: Request) -> tuple[str, str]:
+    """(customer, caller) numbers of the placement request, in the provider's own fields."""
+    if provider == "plivo":
+        body = json.loads(request.get_data(as_text=True))
+        return body["to"], body["from"]
+    form = parse_qs(request.get_data(as_text=True))
+    if provider == "twilio":
+        return form["To"][0], form["From"][0]
+    # Exotel's connect API rings `From` first, then joins the applet as `CallerId`.
+    return form["From"][0], form["CallerId"][0]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "plivo", "exotel"])
+def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
+    provider: str,
+    recording_stack: Stack,  # noqa: F811 - the fixture imported above
+    recordings_root: Path,  # noqa: F811
+    tenants: Tenants,
+    member_of_acme: Callable[[str], User],
+    httpserver: HTTPServer,
+    settings: LazySettings,
+) -> None:
+    settings.PUBLIC_BASE_URL = PUBLIC
+    provider_credential_create(merchant=tenants.acme, provider=provider, secrets=SECRETS[provider])
+    published_template(tenants.acme, f"orders-{provider}", _definition(provider))
+    webhook_endpoint_create(merchant_id=tenants.acme.pk, url=httpserver.url_for(HOOK_PATH))
+    httpserver.expect_request(HOOK_PATH, method="POST").respond_with_data("", status=204)
+    _api(provider, httpserver, settings)
+    api = APIClient()
+    api.force_authenticate(user=member_of_acme(Membership.Role.OPERATOR))
+
+    pushed = api.post(
+        "/api/v1/leads",
+        {
+            "template": f"orders-{provider}",
+            "phone": PHONE,
+            "payload": DEMO_PAYLOADS["order-confirmation"],
+        },
+        format="json",
+    )
+    assert pushed.status_code == 201, pushed.content
+    dispatch_due_leads()
+
+    lead = Lead.objects.get(pk=pushed.json()["id"])
+    call = Call.objects.get(lead=lead)
+    assert (call.provider, call.status, lead.status) == (provider, Call.Status.DIALING, "dialing")
+    placements = [request for request, _ in httpserver.log if request.path != HOOK_PATH]
+    assert len(placements) == 1
+    assert _placement(provider, placements[0]) == (PHONE, TEMPLATE_CALLER)
+
+    client = Client()
+    query, parameters = _answer(provider, client, call)
+    url = recording_stack.base_url.replace("http", "ws", 1) + f"/ws/media/{provider}/{call.pk}/"
+    result = asyncio.run(
+        run_persona(
+            f"{url}?{query}" if query else url,
+            PERSONAS["cod-confirm"],
+            call_sid=PROVIDER_IDS[provider],
+            stream_sid=f"MZ{call.pk:032d}",
+            custom_parameters=parameters,
+            protocol=provider,
+        )
+    )
+    ended = wait_for(lambda: ended_call(call.pk), timeout=20, what=f"call {call.pk} to end")
+    assert _completed(provider, client, call) == 204
+
+    assert result.errors == []
+    assert [turn.text for turn in result.customer_turns] == ["yes please"]
+    ended.refresh_from_db()
+    assert (ended.disposition, ended.end_reason, ended.outcome, ended.node_path) == (
+        Call.Disposition.ANSWERED,
+        "bot_ended",
+        "confirmed",
+        ["confirm_order", "order_confirmed"],
+    )
+    assert ended.provider_call_id == PROVIDER_IDS[provider]
+    lead.refresh_from_db()
+    assert (lead.status, lead.attempts, lead.last_disposition, lead.outcome) == (
+        "completed",
+        1,
+        "answered",
+        "confirmed",
+    )
+
+    recording = Recording.objects.get(call=ended)
+    assert (recording.status, recording.source) == (
+        Recording.Status.STORED,
+        Recording.Source.WORKER,
+    )
+    with wave.open(str(recordings_root / recording.storage_name), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
+        seconds = wav.getnframes() / 8000
+    assert recording.duration_seconds == round(seconds, 3)
+    assert ended.duration_seconds is not None
+    assert abs(seconds - ended.duration_seconds) < 2.0
+
+    completed = WebhookDelivery.objects.get(event_type="call.completed")
+    data = completed.payload["data"]
+    assert (data["call_id"], data["lead_id"], data["provider"]) == (call.pk, lead.pk, provider)
+    assert (data["disposition"], data["outcome"], data["node_path"]) == (
+        "answered",
+        "confirmed",
+        ["confirm_order", "order_confirmed"],
+    )
+    # The link is signed in the worker (whose public base URL is the test default); its path
+    # serves the very file the worker stored.
+    link = urlsplit(data["recording_url"])
+    assert link.path.startswith("/recordings/")
+    served = client.get(link.path)
+    assert served.status_code == 200
+    assert served.getvalue() == (recordings_root / recording.storage_name).read_bytes()
+    delivered = wait_for(
+        lambda: WebhookDelivery.objects.filter(
+            pk=completed.pk, status=WebhookDelivery.Status.SUCCEEDED
+        ).first(),
+        timeout=10,
+        what="call.completed to be delivered",
+    )
+    received = [
+        json.loads(request.get_data(as_text=True))
+        for request, _ in httpserver.log
+        if request.path == HOOK_PATH
+    ]
+    assert [
+        event["data"]["recording_url"] for event in received if event["id"] == delivered.event_id
+    ] == [data["recording_url"]]
