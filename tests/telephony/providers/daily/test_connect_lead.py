@@ -4,12 +4,15 @@ session's call like a phone lead follows its call."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calls.models import Call
@@ -224,8 +227,10 @@ def test_an_unknown_lead_is_404_naming_it(
     operator: APIClient, daily_api: FakeDaily, acme_daily: None
 ) -> None:
     response = operator.post(URL, {"lead_id": 987654}, format="json")
+    beyond_any_id = operator.post(URL, {"lead_id": 10**20}, format="json")
 
     assert _error(response) == (404, "not_found", "Unknown lead 987654.")
+    assert _error(beyond_any_id) == (404, "not_found", f"Unknown lead {10**20}.")
     assert Call.objects.count() == 0
     assert daily_api.requests == []
 
@@ -417,3 +422,30 @@ def test_daily_rows_of_a_campaigns_import_stay_out_of_the_campaign(
     assert campaign.status_code == 201, campaign.json()
     lead = Lead.objects.get()
     assert (lead.campaign_id, lead.status, lead.next_attempt_at) == (None, Lead.Status.QUEUED, None)
+
+
+def test_the_migration_moves_daily_leads_pushed_before_out_of_the_dispatchers_reach(
+    operator: APIClient, placed: list[int]
+) -> None:
+    migration = importlib.import_module("leads.migrations.0006_daily_leads_wait_for_their_client")
+    earlier = _push(operator, "DAILY_TEST")
+    # As a Daily lead was pushed before it waited: scheduled, due now.
+    Lead.objects.filter(pk=earlier.pk).update(
+        status=Lead.Status.SCHEDULED, next_attempt_at=timezone.now()
+    )
+    phone = _push(operator, "TELEPHONY", phone="+919812345679", scheduled_at="2099-01-01T00:00:00Z")
+
+    migration.daily_leads_wait(django_apps, None)
+    report = leads_dispatch_due()
+
+    earlier.refresh_from_db()
+    phone.refresh_from_db()
+    assert (earlier.status, earlier.next_attempt_at) == (Lead.Status.QUEUED, None)
+    assert _history(earlier)[-1] == (
+        "scheduled",
+        "queued",
+        "migration",
+        "Daily lead: waits for a client to connect",
+    )
+    assert phone.status == Lead.Status.SCHEDULED
+    assert (report.claimed, placed) == (0, [])
