@@ -1,15 +1,15 @@
 """A lead pushed through the API is dialled, held and recorded through each real adapter.
 
-The template picks the provider (`execution.telephony_providers`) and has the worker record.
-The test plays the provider as `test_real_adapters` does: its local API takes the placement
-the dispatcher makes, the signed answer step hands over the stream, the simulated customer
-speaks that provider's stream dialect to the real stack, and the final `completed` callback
-arrives after the worker has ended the call.
+The template picks the provider (`execution.telephony_providers`) and who records
+(`execution.recording`). The test plays the provider as `test_real_adapters` does: its local
+API takes the placement the dispatcher makes, the signed answer step hands over the stream,
+the simulated customer speaks that provider's stream dialect to the real stack, and the final
+`completed` callback arrives after the worker has ended the call. With `provider` recording,
+Twilio's signed recording callback follows and the file is downloaded from its local API.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import wave
@@ -33,16 +33,17 @@ from config.models import Membership
 from config.services import provider_credential_create
 from leads.models import Lead
 from leads.tasks import dispatch_due_leads
-from telephony.providers.simulator.client import run_persona
-from telephony.providers.simulator.persona import PERSONAS
 from templates_app.demo import demo_definition
+from tests.calls.recordings.conftest import wav_bytes
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
 from tests.e2e.conftest import Stack, ended_call, published_template
-from tests.e2e.test_real_adapters import PROVIDER_IDS, SECRETS, _answer, _api, _completed
+from tests.e2e.test_real_adapters import PROVIDER_IDS, SECRETS, _api, _completed, _converse
 from tests.e2e.test_recording import recording_stack, recordings_root  # noqa: F401 - fixtures
 from tests.processes import wait_for
+from tests.telephony.providers import test_twilio
 from tests.telephony.providers.conftest import PUBLIC
+from tests.telephony.providers.test_recordings import RECORDING_SID, TWILIO_MEDIA, _twilio_callback
 
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
 
@@ -52,7 +53,7 @@ TEMPLATE_CALLER = "+919800000042"
 HOOK_PATH = "/hooks/breeze"
 
 
-def _definition(provider: str) -> dict[str, object]:
+def _definition(provider: str, recording: str) -> dict[str, object]:
     definition = copy.deepcopy(demo_definition("order-confirmation"))
     execution = definition["execution"]
     # Any hour of any day, so the dispatcher never holds the lead for a window.
@@ -68,7 +69,7 @@ def _definition(provider: str) -> dict[str, object]:
     execution["telephony_providers"] = [
         {"provider": provider, "caller_numbers": [TEMPLATE_CALLER], "number_selection": "first"}
     ]
-    execution["recording"] = "worker"
+    execution["recording"] = recording
     return definition
 
 
@@ -84,24 +85,18 @@ def _placement(provider: str, request: Request) -> tuple[str, str]:
     return form["From"][0], form["CallerId"][0]
 
 
-@pytest.mark.parametrize("provider", ["twilio", "plivo", "exotel"])
-def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
-    provider: str,
-    recording_stack: Stack,  # noqa: F811 - the fixture imported above
-    recordings_root: Path,  # noqa: F811
-    tenants: Tenants,
-    member_of_acme: Callable[[str], User],
-    httpserver: HTTPServer,
-    settings: LazySettings,
-) -> None:
-    settings.PUBLIC_BASE_URL = PUBLIC
+def _pushed_and_placed(
+    provider: str, *, recording: str, tenants: Tenants, operator: User, httpserver: HTTPServer
+) -> tuple[Lead, Call, Request]:
+    """Push a lead for a template dialling through `provider`, dispatch it, and check that the
+    provider's local API got one placement for the lead's phone from the template's number.
+    """
     provider_credential_create(merchant=tenants.acme, provider=provider, secrets=SECRETS[provider])
-    published_template(tenants.acme, f"orders-{provider}", _definition(provider))
+    published_template(tenants.acme, f"orders-{provider}", _definition(provider, recording))
     webhook_endpoint_create(merchant_id=tenants.acme.pk, url=httpserver.url_for(HOOK_PATH))
     httpserver.expect_request(HOOK_PATH, method="POST").respond_with_data("", status=204)
-    _api(provider, httpserver, settings)
     api = APIClient()
-    api.force_authenticate(user=member_of_acme(Membership.Role.OPERATOR))
+    api.force_authenticate(user=operator)
 
     pushed = api.post(
         "/api/v1/leads",
@@ -121,20 +116,14 @@ def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
     placements = [request for request, _ in httpserver.log if request.path != HOOK_PATH]
     assert len(placements) == 1
     assert _placement(provider, placements[0]) == (PHONE, TEMPLATE_CALLER)
+    return lead, call, placements[0]
 
-    client = Client()
-    query, parameters = _answer(provider, client, call)
-    url = recording_stack.base_url.replace("http", "ws", 1) + f"/ws/media/{provider}/{call.pk}/"
-    result = asyncio.run(
-        run_persona(
-            f"{url}?{query}" if query else url,
-            PERSONAS["cod-confirm"],
-            call_sid=PROVIDER_IDS[provider],
-            stream_sid=f"MZ{call.pk:032d}",
-            custom_parameters=parameters,
-            protocol=provider,
-        )
-    )
+
+def _held(provider: str, stack: Stack, client: Client, call: Call) -> Call:
+    """Answer and hold the conversation as the provider; then its final callback. The call as
+    the worker ended it, checked against what the customer and the flow did.
+    """
+    result = _converse(provider, stack, client, call)
     ended = wait_for(lambda: ended_call(call.pk), timeout=20, what=f"call {call.pk} to end")
     assert _completed(provider, client, call) == 204
 
@@ -148,13 +137,54 @@ def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
         ["confirm_order", "order_confirmed"],
     )
     assert ended.provider_call_id == PROVIDER_IDS[provider]
-    lead.refresh_from_db()
+    lead = Lead.objects.get(pk=call.lead_id)
     assert (lead.status, lead.attempts, lead.last_disposition, lead.outcome) == (
         "completed",
         1,
         "answered",
         "confirmed",
     )
+    return ended
+
+
+def _completed_event(call: Call, provider: str) -> WebhookDelivery:
+    completed = WebhookDelivery.objects.get(event_type="call.completed")
+    data = completed.payload["data"]
+    assert (data["call_id"], data["lead_id"], data["provider"]) == (
+        call.pk,
+        call.lead_id,
+        provider,
+    )
+    assert (data["disposition"], data["outcome"], data["node_path"]) == (
+        "answered",
+        "confirmed",
+        ["confirm_order", "order_confirmed"],
+    )
+    return completed
+
+
+@pytest.mark.parametrize("provider", ["twilio", "plivo", "exotel"])
+def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
+    provider: str,
+    recording_stack: Stack,  # noqa: F811 - the fixture imported above
+    recordings_root: Path,  # noqa: F811
+    tenants: Tenants,
+    member_of_acme: Callable[[str], User],
+    httpserver: HTTPServer,
+    settings: LazySettings,
+) -> None:
+    settings.PUBLIC_BASE_URL = PUBLIC
+    _api(provider, httpserver, settings)
+    _, call, _ = _pushed_and_placed(
+        provider,
+        recording="worker",
+        tenants=tenants,
+        operator=member_of_acme(Membership.Role.OPERATOR),
+        httpserver=httpserver,
+    )
+
+    client = Client()
+    ended = _held(provider, recording_stack, client, call)
 
     recording = Recording.objects.get(call=ended)
     assert (recording.status, recording.source) == (
@@ -168,14 +198,8 @@ def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
     assert ended.duration_seconds is not None
     assert abs(seconds - ended.duration_seconds) < 2.0
 
-    completed = WebhookDelivery.objects.get(event_type="call.completed")
+    completed = _completed_event(ended, provider)
     data = completed.payload["data"]
-    assert (data["call_id"], data["lead_id"], data["provider"]) == (call.pk, lead.pk, provider)
-    assert (data["disposition"], data["outcome"], data["node_path"]) == (
-        "answered",
-        "confirmed",
-        ["confirm_order", "order_confirmed"],
-    )
     # The link is signed in the worker (whose public base URL is the test default); its path
     # serves the very file the worker stored.
     link = urlsplit(data["recording_url"])
@@ -198,3 +222,59 @@ def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
     assert [
         event["data"]["recording_url"] for event in received if event["id"] == delivered.event_id
     ] == [data["recording_url"]]
+
+
+def test_a_pushed_lead_recorded_by_twilio_gets_the_downloaded_recording(
+    recording_stack: Stack,  # noqa: F811
+    recordings_root: Path,  # noqa: F811
+    tenants: Tenants,
+    member_of_acme: Callable[[str], User],
+    httpserver: HTTPServer,
+    settings: LazySettings,
+) -> None:
+    settings.PUBLIC_BASE_URL = PUBLIC
+    _api("twilio", httpserver, settings)
+    operator = member_of_acme(Membership.Role.OPERATOR)
+    _, call, placement = _pushed_and_placed(
+        "twilio", recording="provider", tenants=tenants, operator=operator, httpserver=httpserver
+    )
+    form = parse_qs(placement.get_data(as_text=True))
+    assert (form["Record"], form["RecordingStatusCallback"]) == (
+        ["true"],
+        [f"{PUBLIC}/telephony/twilio/{call.pk}/recording/"],
+    )
+
+    client = Client()
+    ended = _held("twilio", recording_stack, client, call)
+
+    # Twilio records, so the worker does not, and call.completed goes out before the file.
+    assert not Recording.objects.filter(call=ended).exists()
+    assert _completed_event(ended, "twilio").payload["data"]["recording_url"] is None
+    assert ended.duration_seconds is not None
+    seconds = round(ended.duration_seconds)
+    wav = wav_bytes(seconds=seconds)
+    httpserver.expect_oneshot_request(TWILIO_MEDIA, method="GET").respond_with_data(
+        wav, content_type="audio/x-wav"
+    )
+    announced = _twilio_callback(ended, RecordingDuration=str(seconds))
+    path = f"/telephony/twilio/{call.pk}/recording/"
+    assert test_twilio._post_signed(client, path, announced)[0] == 204
+
+    recording = Recording.objects.get(call=ended)
+    assert (recording.status, recording.source, recording.provider_recording_id) == (
+        Recording.Status.STORED,
+        Recording.Source.TWILIO,
+        RECORDING_SID,
+    )
+    assert recording.duration_seconds == float(seconds)
+    assert (recordings_root / recording.storage_name).read_bytes() == wav
+    api = APIClient()
+    api.force_authenticate(user=operator)
+    reference = api.get(f"/api/v1/calls/{call.pk}/recording")
+    assert reference.status_code == 200, reference.content
+    assert (reference.json()["content_type"], reference.json()["size_bytes"]) == (
+        "audio/wav",
+        len(wav),
+    )
+    served = client.get(urlsplit(reference.json()["url"]).path)
+    assert (served.status_code, served.getvalue()) == (200, wav)

@@ -21,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from calls.models import Call
 from config.services import provider_credential_create
 from telephony.providers.exotel.signature import exotel_call_secret
-from telephony.providers.simulator.client import run_persona
+from telephony.providers.simulator.client import SimulatorResult, run_persona
 from telephony.providers.simulator.persona import PERSONAS
 from telephony.services import call_place
 from templates_app.models import TemplateVersion
@@ -90,6 +90,22 @@ def _answer(provider: str, client: Client, call: Call) -> tuple[str, dict[str, s
     return "", {key: values[0] for key, values in parse_qs(query).items()}
 
 
+def _converse(provider: str, stack: Stack, client: Client, call: Call) -> SimulatorResult:
+    """Answer as the provider, then hold the order-confirming conversation over its stream."""
+    query, parameters = _answer(provider, client, call)
+    url = stack.base_url.replace("http", "ws", 1) + f"/ws/media/{provider}/{call.pk}/"
+    return asyncio.run(
+        run_persona(
+            f"{url}?{query}" if query else url,
+            PERSONAS["cod-confirm"],
+            call_sid=PROVIDER_IDS[provider],
+            stream_sid=f"MZ{call.pk:032d}",
+            custom_parameters=parameters,
+            protocol=provider,
+        )
+    )
+
+
 def _completed(provider: str, client: Client, call: Call) -> int:
     sid = PROVIDER_IDS[provider]
     if provider == "twilio":
@@ -124,18 +140,7 @@ def test_a_call_placed_through_the_adapter_is_held_over_the_providers_stream(
     client = Client()
 
     assert call_place(call_id=call.pk) is True
-    query, parameters = _answer(provider, client, call)
-    url = stack.base_url.replace("http", "ws", 1) + f"/ws/media/{provider}/{call.pk}/"
-    result = asyncio.run(
-        run_persona(
-            f"{url}?{query}" if query else url,
-            PERSONAS["cod-confirm"],
-            call_sid=PROVIDER_IDS[provider],
-            stream_sid=f"MZ{call.pk:032d}",
-            custom_parameters=parameters,
-            protocol=provider,
-        )
-    )
+    result = _converse(provider, stack, client, call)
     ended = wait_for(lambda: ended_call(call.pk), timeout=20, what=f"call {call.pk} to end")
 
     assert result.errors == []
