@@ -85,38 +85,59 @@ def _placement(provider: str, request: Request) -> tuple[str, str]:
     return form["From"][0], form["CallerId"][0]
 
 
-def _pushed_and_placed(
-    provider: str, *, recording: str, tenants: Tenants, operator: User, httpserver: HTTPServer
-) -> tuple[Lead, Call, Request]:
-    """Push a lead for a template dialling through `provider`, dispatch it, and check that the
-    provider's local API got one placement for the lead's phone from the template's number.
+Placed = Callable[[str, str], tuple[Call, Request]]
+
+
+@pytest.fixture
+def operator_api(member_of_acme: Callable[[str], User]) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user=member_of_acme(Membership.Role.OPERATOR))
+    return api
+
+
+@pytest.fixture
+def push_and_place(
+    tenants: Tenants, operator_api: APIClient, httpserver: HTTPServer, settings: LazySettings
+) -> Placed:
+    """Push a lead for a template dialling through `provider` with `recording`, dispatch it, and
+    check that the provider's local API got one placement for the lead's phone from the
+    template's number.
     """
-    provider_credential_create(merchant=tenants.acme, provider=provider, secrets=SECRETS[provider])
-    published_template(tenants.acme, f"orders-{provider}", _definition(provider, recording))
+    settings.PUBLIC_BASE_URL = PUBLIC
     webhook_endpoint_create(merchant_id=tenants.acme.pk, url=httpserver.url_for(HOOK_PATH))
     httpserver.expect_request(HOOK_PATH, method="POST").respond_with_data("", status=204)
-    api = APIClient()
-    api.force_authenticate(user=operator)
 
-    pushed = api.post(
-        "/api/v1/leads",
-        {
-            "template": f"orders-{provider}",
-            "phone": PHONE,
-            "payload": DEMO_PAYLOADS["order-confirmation"],
-        },
-        format="json",
-    )
-    assert pushed.status_code == 201, pushed.content
-    dispatch_due_leads()
+    def place(provider: str, recording: str) -> tuple[Call, Request]:
+        _api(provider, httpserver, settings)
+        provider_credential_create(
+            merchant=tenants.acme, provider=provider, secrets=SECRETS[provider]
+        )
+        published_template(tenants.acme, f"orders-{provider}", _definition(provider, recording))
+        pushed = operator_api.post(
+            "/api/v1/leads",
+            {
+                "template": f"orders-{provider}",
+                "phone": PHONE,
+                "payload": DEMO_PAYLOADS["order-confirmation"],
+            },
+            format="json",
+        )
+        assert pushed.status_code == 201, pushed.content
+        dispatch_due_leads()
 
-    lead = Lead.objects.get(pk=pushed.json()["id"])
-    call = Call.objects.get(lead=lead)
-    assert (call.provider, call.status, lead.status) == (provider, Call.Status.DIALING, "dialing")
-    placements = [request for request, _ in httpserver.log if request.path != HOOK_PATH]
-    assert len(placements) == 1
-    assert _placement(provider, placements[0]) == (PHONE, TEMPLATE_CALLER)
-    return lead, call, placements[0]
+        lead = Lead.objects.get(pk=pushed.json()["id"])
+        call = Call.objects.get(lead=lead)
+        assert (call.provider, call.status, lead.status) == (
+            provider,
+            Call.Status.DIALING,
+            "dialing",
+        )
+        placements = [request for request, _ in httpserver.log if request.path != HOOK_PATH]
+        assert len(placements) == 1
+        assert _placement(provider, placements[0]) == (PHONE, TEMPLATE_CALLER)
+        return call, placements[0]
+
+    return place
 
 
 def _held(provider: str, stack: Stack, client: Client, call: Call) -> Call:
@@ -166,22 +187,12 @@ def _completed_event(call: Call, provider: str) -> WebhookDelivery:
 @pytest.mark.parametrize("provider", ["twilio", "plivo", "exotel"])
 def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
     provider: str,
+    push_and_place: Placed,
     recording_stack: Stack,  # noqa: F811 - the fixture imported above
     recordings_root: Path,  # noqa: F811
-    tenants: Tenants,
-    member_of_acme: Callable[[str], User],
     httpserver: HTTPServer,
-    settings: LazySettings,
 ) -> None:
-    settings.PUBLIC_BASE_URL = PUBLIC
-    _api(provider, httpserver, settings)
-    _, call, _ = _pushed_and_placed(
-        provider,
-        recording="worker",
-        tenants=tenants,
-        operator=member_of_acme(Membership.Role.OPERATOR),
-        httpserver=httpserver,
-    )
+    call, _ = push_and_place(provider, "worker")
 
     client = Client()
     ended = _held(provider, recording_stack, client, call)
@@ -225,19 +236,13 @@ def test_a_pushed_lead_is_dialled_held_and_recorded_through_the_provider(
 
 
 def test_a_pushed_lead_recorded_by_twilio_gets_the_downloaded_recording(
+    push_and_place: Placed,
     recording_stack: Stack,  # noqa: F811
     recordings_root: Path,  # noqa: F811
-    tenants: Tenants,
-    member_of_acme: Callable[[str], User],
     httpserver: HTTPServer,
-    settings: LazySettings,
+    operator_api: APIClient,
 ) -> None:
-    settings.PUBLIC_BASE_URL = PUBLIC
-    _api("twilio", httpserver, settings)
-    operator = member_of_acme(Membership.Role.OPERATOR)
-    _, call, placement = _pushed_and_placed(
-        "twilio", recording="provider", tenants=tenants, operator=operator, httpserver=httpserver
-    )
+    call, placement = push_and_place("twilio", "provider")
     form = parse_qs(placement.get_data(as_text=True))
     assert (form["Record"], form["RecordingStatusCallback"]) == (
         ["true"],
@@ -268,9 +273,7 @@ def test_a_pushed_lead_recorded_by_twilio_gets_the_downloaded_recording(
     )
     assert recording.duration_seconds == float(seconds)
     assert (recordings_root / recording.storage_name).read_bytes() == wav
-    api = APIClient()
-    api.force_authenticate(user=operator)
-    reference = api.get(f"/api/v1/calls/{call.pk}/recording")
+    reference = operator_api.get(f"/api/v1/calls/{call.pk}/recording")
     assert reference.status_code == 200, reference.content
     assert (reference.json()["content_type"], reference.json()["size_bytes"]) == (
         "audio/wav",
