@@ -87,4 +87,6 @@ def test_a_call_with_recording_on_is_recorded_by_the_worker(
     loud = {ms for ms in range(0, int(seconds * 1000) - 100, 100) if _loudness(frames, ms) > 300}
     during_bot = {ms for ms in loud if any(start <= ms < end for start, end in bot)}
     assert len(during_bot) >= 10, (bot, sorted(loud))
-    assert len(loud - during_bot) >= 10, (bot, sorted(loud))
+    # The customer only says "yes please" (about 0.8 s); a loaded machine stamps the bot
+    # turn's end late, so some of it may count as the bot's. Half a second is still speech.
+    assert len(loud - during_bot) >= 5, (bot, sorted(loud))
