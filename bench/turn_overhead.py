@@ -1,6 +1,11 @@
 """Platform overhead per turn, with the speech providers replaced by fixed-delay ones.
 
-Run: .venv/bin/python bench/turn_overhead.py [--calls 3] [--turns 40] [--quick]
+Run: .venv/bin/python bench/turn_overhead.py [--calls 3] [--turns 40] [--quick] [--cpu]
+
+`--cpu` measures the call's CPU instead of its latency: the process's CPU time (user + sys,
+all threads, from `resource.getrusage`) from building the call's pipeline to its end, per
+call-minute of streamed audio, without the bench's own stage observer. CPU time hardly
+depends on the machine's load, unlike wall time.
 
 The call's pipeline is the worker's own (`build_call_session`: Twilio serializer, relay
 transport with its output pacing, Silero VAD and turn detection, context aggregators, the
@@ -32,8 +37,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -95,9 +102,14 @@ def media_message(ulaw: bytes) -> str:
     )
 
 
-def speech_frames(text: str) -> list[str]:
-    """The customer's line as Twilio media messages, with no silence before or after it."""
-    return [media_message(frame) for frame in speech_payloads(text)]
+@functools.cache
+def speech_frames(text: str) -> tuple[str, ...]:
+    """The customer's line as Twilio media messages, with no silence before or after it.
+
+    Synthesised once per run (loading the voice and synthesising cost about 0.6 s of CPU),
+    before any call's CPU is measured.
+    """
+    return tuple(media_message(frame) for frame in speech_payloads(text))
 
 
 def speech_payloads(text: str) -> list[bytes]:
@@ -246,7 +258,11 @@ async def _converse(call: Call, inbound: asyncio.Queue[str | None], turns: int) 
 
 
 async def one_call(
-    turns: int, trace: VadTrace, *, on_session: Callable[[Any], Any] | None = None
+    turns: int,
+    trace: VadTrace,
+    *,
+    on_session: Callable[[Any], Any] | None = None,
+    stages: bool = True,
 ) -> list[Turn]:
     from calls.voice.pipeline import build_call_session
     from calls.voice.serializers import build_serializer
@@ -266,7 +282,8 @@ async def one_call(
         inbound=inbound,
         send=send,
     )
-    session.worker.add_observer(stage_observer(call.marks))
+    if stages:
+        session.worker.add_observer(stage_observer(call.marks))
     if on_session is not None:
         on_session(session)
     ready = asyncio.Event()
@@ -285,6 +302,8 @@ async def one_call(
     await running
     if trace.analysed - first_frame != len(call.arrivals):
         raise RuntimeError(f"fed {len(call.arrivals)} frames; the VAD analysed another number")
+    if not stages:
+        return []
     stops = [(index - first_frame, when) for index, when in trace.stops if index >= first_frame]
     return [
         _turn(call, end, mark, stops)
@@ -318,11 +337,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def print_cpu(call: Callable[[], object]) -> None:
+    """One call's CPU time (all threads) per minute of the call, as % of a core."""
+    cpu, began = cpu_seconds(), time.perf_counter()
+    call()
+    cpu, wall = cpu_seconds() - cpu, time.perf_counter() - began
+    print(
+        f"call: {wall:.1f} s, CPU {cpu:.2f} s = {cpu / wall * 60:.2f} CPU s per call-minute "
+        f"({cpu / wall * 100:.1f} % of a core)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3)
     parser.add_argument("--turns", type=int, default=40, help="turns per call")
     parser.add_argument("--quick", action="store_true", help="one call of 15 turns")
+    parser.add_argument("--cpu", action="store_true", help="CPU per call-minute, not latency")
     arguments = parser.parse_args()
     calls, turns = (1, 15) if arguments.quick else (arguments.calls, arguments.turns)
     _setup()
@@ -337,9 +374,15 @@ def main() -> None:
     trace = VadTrace()
     trace.install()
     samples: list[Turn] = []
+    speech_frames(LINE)
     for _ in range(calls):
         registry.warm_up()  # a real worker serves one call with a freshly loaded analyzer
-        samples += asyncio.run(one_call(turns, trace))
+        if arguments.cpu:
+            print_cpu(lambda: asyncio.run(one_call(turns, trace, stages=False)))
+        else:
+            samples += asyncio.run(one_call(turns, trace))
+    if arguments.cpu:
+        return
 
     overhead = [turn.overhead_ms for turn in samples]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {len(samples)} turns")
