@@ -4,7 +4,7 @@ Cold: the provider connects the customer to the number in place of the bot (Twil
 Exotel has no call for it: the bot closes the stream and the merchant's Exotel flow runs its
 next applet, a Connect applet that asks Breeze for the number (exotel/answer.py).
 
-Warm (Twilio): the agent is rung while the bot holds the customer; when the agent answers
+Warm (Twilio, Plivo): the agent is rung while the bot holds the customer; when the agent answers
 they hear a summary and the customer joins them in a conference (the bot leaves); when the
 agent does not, the worker is told and the template decides (docs/telephony.md).
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from calls.models import Call
 from telephony.providers.exotel.client import exotel_transfer
-from telephony.providers.plivo.client import plivo_transfer
+from telephony.providers.plivo.client import plivo_agent_dial, plivo_transfer
 from telephony.providers.twilio.client import twilio_agent_dial, twilio_transfer
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,10 @@ TRANSFERS: dict[str, Callable[..., bool]] = {
     "exotel": exotel_transfer,
     "simulator": _simulator_transfer,
 }
-AGENT_DIALS: dict[str, Callable[..., bool]] = {"twilio": twilio_agent_dial}
+AGENT_DIALS: dict[str, Callable[..., bool]] = {
+    "twilio": twilio_agent_dial,
+    "plivo": plivo_agent_dial,
+}
 
 
 def call_transfer(*, call_id: int, number: str) -> bool:

@@ -16,3 +16,8 @@ TELEPHONY_HTTP_TIMEOUT = 10.0
 TWILIO_HOLD_MUSIC_URL = env_str(
     "TWILIO_HOLD_MUSIC_URL", "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical"
 )
+# The audio a warm transfer's customer hears on Plivo until the agent joins (played in a loop
+# by Breeze's waitSound XML; Plivo's sample music unless a deployment serves its own).
+PLIVO_HOLD_MUSIC_URL = env_str(
+    "PLIVO_HOLD_MUSIC_URL", "https://s3.amazonaws.com/plivocloud/music.mp3"
+)

@@ -8,9 +8,13 @@ from django.views.decorators.http import require_POST
 
 from telephony.events import ProviderStatus
 from telephony.inbound.answer import inbound_status
-from telephony.providers.callbacks import amd_callback_view, status_callback_view
+from telephony.providers.callbacks import (
+    amd_callback_view,
+    status_callback_view,
+)
 from telephony.providers.plivo.client import plivo_hang_up
 from telephony.providers.plivo.signature import plivo_signature_valid
+from telephony.providers.warm import agent_status_view
 
 STATUSES: dict[str, ProviderStatus] = {
     "ringing": ProviderStatus.RINGING,
@@ -23,6 +27,8 @@ STATUSES: dict[str, ProviderStatus] = {
     "failed": ProviderStatus.FAILED,
     "cancel": ProviderStatus.CANCELED,
 }
+# A warm transfer's agent leg hanging up so means the agent never picked up.
+AGENT_UNANSWERED = frozenset({"busy", "no-answer", "timeout", "failed", "cancel"})
 
 plivo_status = status_callback_view(
     provider="plivo", statuses=STATUSES, id_field="CallUUID", valid=plivo_signature_valid
@@ -51,3 +57,8 @@ def plivo_inbound_status(request: HttpRequest) -> HttpResponse:
         valid=plivo_signature_valid,
         statuses=STATUSES,
     )
+
+
+plivo_agent_status = agent_status_view(
+    provider="plivo", valid=plivo_signature_valid, statuses=STATUSES, unanswered=AGENT_UNANSWERED
+)

@@ -1,4 +1,4 @@
-"""Plivo's REST API through the official SDK: place a call, hang up, read its status."""
+"""Plivo's REST API through the official SDK: place a call, hang up, read its status, transfer."""
 
 from __future__ import annotations
 
@@ -140,18 +140,60 @@ def plivo_transfer(*, call: Call, number: str) -> bool:
     The number rides in the transfer URL's query, which the V3 signature covers. False if
     Plivo no longer has the call live.
     """
+    return _transfer_leg(
+        call=call, url=callback_url(provider="plivo", call_id=call.pk, kind="transfer", to=number)
+    )
+
+
+def _transfer_leg(*, call: Call, url: str) -> bool:
+    """The customer's live leg runs the XML at `url`; False if Plivo no longer has it live."""
     secrets = provider_secrets(call=call)
     if secrets is None or not call.provider_call_id:
         return False
     client, transport = plivo_client(secrets=secrets)
-    xml_url = callback_url(provider="plivo", call_id=call.pk, kind="transfer", to=number)
     try:
-        client.calls.transfer(
-            call.provider_call_id, legs="aleg", aleg_url=xml_url, aleg_method="POST"
-        )
+        client.calls.transfer(call.provider_call_id, legs="aleg", aleg_url=url, aleg_method="POST")
     except ResourceNotFoundError:
         return False
     except PlivoRestError as error:
         _raise_if_transient(error, transport)
         return False
     return True
+
+
+def plivo_agent_dial(*, call: Call, number: str, ring_timeout: int) -> bool:
+    """Warm transfer, first step: ring the agent while the bot holds the customer.
+
+    When the agent answers, Plivo fetches the agent-answer URL, which briefs the agent and
+    moves the customer into the conference; the agent leg's hang-up URL reports how it ended
+    (`no-answer`, `timeout` after `ring_timeout`, …). False if Plivo refused the dial.
+    """
+    secrets = provider_secrets(call=call)
+    if secrets is None:
+        return False
+    client, transport = plivo_client(secrets=secrets)
+    try:
+        client.calls.create(
+            from_=caller_number(call=call, secrets=secrets),
+            to_=number,
+            answer_url=callback_url(provider="plivo", call_id=call.pk, kind="transfer/agent"),
+            answer_method="POST",
+            hangup_url=callback_url(provider="plivo", call_id=call.pk, kind="transfer/status"),
+            hangup_method="POST",
+            ring_timeout=ring_timeout,
+        )
+    except PlivoRestError as error:
+        _raise_if_transient(error, transport)
+        return False
+    return True
+
+
+def plivo_customer_to_conference(*, call: Call) -> bool:
+    """Warm transfer, last step: the customer's leg fetches the conference XML.
+
+    Transferring the leg ends its stream, so the bot leaves. False if Plivo no longer has the
+    customer's call live.
+    """
+    return _transfer_leg(
+        call=call, url=callback_url(provider="plivo", call_id=call.pk, kind="transfer/conference")
+    )

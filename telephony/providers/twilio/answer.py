@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Connect, Dial, Stream, VoiceResponse
 
 from calls.models import Call
-from calls.services import call_end
 from telephony.events import ProviderStatus, call_provider_status_apply
 from telephony.inbound.answer import inbound_answer
 from telephony.providers.callbacks import callback_call_verified
 from telephony.providers.shared import media_stream_url, xml_response
-from telephony.providers.twilio.client import conference_name, twilio_customer_to_conference
+from telephony.providers.twilio.client import twilio_customer_to_conference
 from telephony.providers.twilio.signature import twilio_signature_valid
-from telephony.summary import call_agent_summary
+from telephony.providers.warm import CUSTOMER_LEFT, agent_answered, conference_name
 from telephony.tokens import media_token_issue
-
-logger = logging.getLogger(__name__)
-CUSTOMER_LEFT = "The customer has already left the call."
 
 # What Twilio's answering-machine detection says when no person picked up.
 MACHINE_ANSWERS = frozenset(
@@ -77,33 +71,23 @@ def twilio_answer(request: HttpRequest, call_id: int) -> HttpResponse:
 def twilio_agent_answer(request: HttpRequest, call_id: int) -> HttpResponse:
     """A warm transfer's agent answered: brief them, then meet the customer in the conference.
 
-    The call is recorded as transferred before the customer's leg moves (which ends the bot's
-    stream), so the worker's own ending changes nothing; a customer who already left is
-    reported to the agent instead.
+    A customer who already left is reported to the agent instead.
     """
     found = callback_call_verified(
         request=request, provider="twilio", call_id=call_id, valid=twilio_signature_valid
     )
     if not isinstance(found, Call):
         return found or xml_response(twiml_hang_up())
-    call = found
     response = VoiceResponse()
-    if not call_end(
-        call_id=call.pk, disposition=Call.Disposition.TRANSFERRED, end_reason="transferred"
-    ):
+    summary = agent_answered(call=found, move_customer=twilio_customer_to_conference)
+    if summary is None:
         response.say(CUSTOMER_LEFT)
         response.hangup()
         return xml_response(str(response))
-    if not twilio_customer_to_conference(call=call):
-        logger.warning("call %s: the customer left before joining the agent", call.pk)
-        response.say(CUSTOMER_LEFT)
-        response.hangup()
-        return xml_response(str(response))
-    call.refresh_from_db()
-    response.say(call_agent_summary(call=call))
+    response.say(summary)
     dial = Dial()
     dial.conference(
-        conference_name(call=call), start_conference_on_enter=True, end_conference_on_exit=True
+        conference_name(call=found), start_conference_on_enter=True, end_conference_on_exit=True
     )
     response.append(dial)
     return xml_response(str(response))

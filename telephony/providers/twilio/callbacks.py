@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from calls.models import Call
-from calls.voice.control import call_control_send
 from telephony.events import ProviderStatus
 from telephony.inbound.answer import inbound_status
 from telephony.providers.callbacks import (
     amd_callback_view,
-    callback_call_verified,
     status_callback_view,
 )
 from telephony.providers.twilio.answer import MACHINE_ANSWERS
 from telephony.providers.twilio.client import twilio_hang_up
 from telephony.providers.twilio.signature import twilio_signature_valid
+from telephony.providers.warm import agent_status_view
 
-logger = logging.getLogger(__name__)
 # A warm transfer's agent leg ending so means the agent never picked up.
 AGENT_UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 STATUSES: dict[str, ProviderStatus] = {
@@ -53,26 +48,9 @@ twilio_status = status_callback_view(
 )
 
 
-@csrf_exempt
-@require_POST
-def twilio_agent_status(request: HttpRequest, call_id: int) -> HttpResponse:
-    """A warm transfer's agent leg ended: if they never answered, the worker is told.
-
-    A duplicate report pushes a second message, which the worker ignores once it has stopped
-    holding the customer.
-    """
-    found = callback_call_verified(
-        request=request, provider="twilio", call_id=call_id, valid=twilio_signature_valid
-    )
-    if not isinstance(found, Call):
-        return found or HttpResponse(status=204)
-    status = request.POST.get("CallStatus", "")
-    if status not in STATUSES:
-        return HttpResponse(status=400)
-    if status in AGENT_UNANSWERED and found.status != Call.Status.ENDED:
-        logger.info("call %s: the transfer's agent did not answer (%s)", found.pk, status)
-        call_control_send(call_id=found.pk, message={"type": "transfer_unanswered"})
-    return HttpResponse(status=204)
+twilio_agent_status = agent_status_view(
+    provider="twilio", valid=twilio_signature_valid, statuses=STATUSES, unanswered=AGENT_UNANSWERED
+)
 
 
 # Asynchronous answering-machine detection's verdict; a person answering changes nothing.

@@ -20,6 +20,7 @@ from telephony.providers.shared import (
     provider_secrets,
 )
 from telephony.providers.twilio.recordings import twilio_recording_options
+from telephony.providers.warm import conference_name
 from templates_app.definition.transfer import voicemail_plan
 
 # Twilio error codes that no retry of the same lead can fix.
@@ -138,10 +139,6 @@ def _twiml_replace(*, call: Call, twiml: str) -> bool:
         _raise_if_transient(error)
         return False
     return True
-
-
-def conference_name(*, call: Call) -> str:
-    return f"breeze-call-{call.pk}"
 
 
 def twilio_agent_dial(*, call: Call, number: str, ring_timeout: int) -> bool:

@@ -23,7 +23,7 @@ from calls.services import call_end, call_update_outcome
 from calls.voice import pool
 from calls.voice.control import _key
 from telephony.transfers import call_agent_dial
-from tests.telephony.providers import test_plivo, test_twilio
+from tests.telephony.providers import test_exotel, test_twilio
 from tests.telephony.providers.conftest import CALLER, PUBLIC
 
 MakeCall = Callable[[str, dict[str, str] | None], Call]
@@ -37,9 +37,13 @@ HOLD_MUSIC = "https://breeze.example.com/hold.xml"
 def call(provider_call: MakeCall, httpserver: HTTPServer, settings: LazySettings) -> Iterator[Call]:
     settings.TWILIO_API_BASE_URL = httpserver.url_for("/")
     settings.TWILIO_HOLD_MUSIC_URL = HOLD_MUSIC
-    call = provider_call("twilio", test_twilio.SECRETS)
+    yield from live_call(provider_call("twilio", test_twilio.SECRETS), test_twilio.CALL_SID)
+
+
+def live_call(call: Call, provider_call_id: str) -> Iterator[Call]:
+    """`call` in progress at its provider, with no control messages before or after."""
     Call.objects.filter(pk=call.pk).update(
-        provider_call_id=test_twilio.CALL_SID, status=Call.Status.IN_PROGRESS
+        provider_call_id=provider_call_id, status=Call.Status.IN_PROGRESS
     )
     call.refresh_from_db()
     client = pool.sync_client()
@@ -88,9 +92,9 @@ def test_a_refused_agent_dial_is_false(call: Call, httpserver: HTTPServer) -> No
 
 
 def test_providers_without_warm_transfer_say_none(provider_call: MakeCall) -> None:
-    plivo_call = provider_call("plivo", test_plivo.SECRETS)
+    exotel_call = provider_call("exotel", test_exotel.SECRETS)
 
-    assert call_agent_dial(call_id=plivo_call.pk, number=AGENT, ring_timeout=25) is None
+    assert call_agent_dial(call_id=exotel_call.pk, number=AGENT, ring_timeout=25) is None
 
 
 def test_the_answering_agent_is_briefed_and_the_customer_joins_the_conference(
