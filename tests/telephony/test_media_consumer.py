@@ -198,3 +198,27 @@ async def test_a_customer_hang_up_closes_the_worker_link(
     await asyncio.wait_for(fake_worker.link_closed.wait(), 5)
 
     assert len(fake_worker.received) == 3
+
+
+async def test_a_stream_closed_before_start_claims_no_worker_and_leaves_the_call_alone(
+    call: Call, fake_worker: FakeWorker
+) -> None:
+    token = media_token_issue(call=call)
+    communicator = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
+    await communicator.connect()
+    await communicator.send_to(text_data=CONNECTED)
+
+    await communicator.disconnect()
+    await asyncio.sleep(0.2)
+
+    # The provider's status callback, not the stream, ends a call that never started.
+    row = await Call.objects.aget(pk=call.pk)
+    assert (row.status, row.worker_id) == (call.status, "")
+    assert not fake_worker.connected.is_set()
+    assert _idle_workers() == [b"fake1"]
+    # The token was never spent: a stream that does reach `start` is still accepted.
+    retry = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
+    await retry.connect()
+    await retry.send_to(text_data=_start(token))
+    await asyncio.wait_for(fake_worker.connected.wait(), 5)
+    await retry.disconnect()
