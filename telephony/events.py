@@ -12,6 +12,7 @@ import logging
 
 from calls.models import Call
 from calls.services import call_advance, call_end
+from calls.voice.control import call_control_send
 
 logger = logging.getLogger(__name__)
 Disposition = Call.Disposition
@@ -81,5 +82,10 @@ def _apply(*, call: Call, status: ProviderStatus) -> bool:
         # ends calls whose media never connected, or whose provider hung up under the worker.
         connected = Call.objects.filter(pk=call.pk, media_connected_at__isnull=False).exists()
         disposition = Disposition.ANSWERED if connected else Disposition.EARLY_HANGUP
-        return call_end(call_id=call.pk, disposition=disposition, end_reason="provider_completed")
+        ended = call_end(call_id=call.pk, disposition=disposition, end_reason="provider_completed")
+        if ended and connected:
+            # The line is gone but the stream may still be open: the worker stops now rather
+            # than talk to nobody until the socket closes.
+            call_control_send(call_id=call.pk, message={"type": "line_ended"})
+        return ended
     return call_end(call_id=call.pk, disposition=_ENDING[status], end_reason=f"provider_{status}")

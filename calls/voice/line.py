@@ -1,8 +1,9 @@
 """What happens to the phone line around the conversation: transfers and answering machines.
 
 The provider's callbacks reach the worker as control messages (calls/voice/control.py):
-`transfer_unanswered` (a warm transfer's agent did not pick up) and `voicemail` (an answering
-machine took the call and the template leaves a message).
+`transfer_unanswered` (a warm transfer's agent did not pick up), `voicemail` (an answering
+machine took the call and the template leaves a message) and `line_ended` (the provider
+reported the call completed while its stream was still open).
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ async def control_apply(session: CallSession, message: dict[str, Any]) -> None:
         # Whatever the bot was saying to the machine stops; the message is recorded whole.
         speak = [TTSSpeakFrame(text)] if text else []
         await worker.queue_frames([InterruptionFrame(), *speak, EndFrame()])
+        return
+    if kind == "line_ended":
+        # The call record already says how it ended; nobody is left to hear the bot, and the
+        # provider must not be asked to hang up a call it has finished.
+        logger.info("call %s: the provider ended the line; stopping", runtime.call_id)
+        runtime.end_reason = "provider_completed"
+        runtime.keep_line(True)
+        await worker.queue_frames([InterruptionFrame(), EndFrame()])
         return
     logger.warning("call %s: unknown control message %r ignored", runtime.call_id, kind)
 

@@ -16,6 +16,8 @@ from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 
 from calls.models import Call
+from calls.voice import pool
+from calls.voice.control import _key
 from telephony.providers.twilio.client import twilio_fetch_status, twilio_hang_up
 from telephony.services import call_place
 from telephony.tokens import media_token_consume
@@ -224,6 +226,8 @@ def test_status_callbacks_move_the_call_forward_only(call: Call, client: Client)
         "provider_completed",
         CALL_SID,
     )
+    # No stream ever connected, so no worker is told to stop (tests/e2e/test_provider_completed.py).
+    assert pool.sync_client().llen(_key(call.pk)) == 0
 
 
 @pytest.mark.parametrize(
