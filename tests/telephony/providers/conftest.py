@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import cast
 
 import pytest
 from django.conf import LazySettings
 
 from calls.models import Call
 from calls.services import call_create
+from calls.voice import pool
+from calls.voice.control import _key
 from config.services import provider_credential_create
 from templates_app.models import TemplateVersion
 from tests.calls.conftest import ORDER_PAYLOAD
@@ -41,3 +45,13 @@ def provider_call(
         )
 
     return make
+
+
+def control_messages(call: Call) -> list[dict[str, str]]:
+    """What provider callbacks queued for the call's worker (calls/voice/control.py)."""
+    client = pool.sync_client()
+    try:
+        queued = cast("list[bytes]", client.lrange(_key(call.pk), 0, -1))
+        return [json.loads(raw) for raw in queued]
+    finally:
+        client.close()

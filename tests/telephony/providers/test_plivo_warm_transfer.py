@@ -21,8 +21,8 @@ from calls.models import Call, Turn
 from calls.services import call_end, call_update_outcome
 from telephony.transfers import call_agent_dial
 from tests.telephony.providers import test_plivo
-from tests.telephony.providers.conftest import CALLER, PUBLIC
-from tests.telephony.providers.test_warm_transfer import _control_messages, live_call
+from tests.telephony.providers.conftest import CALLER, PUBLIC, control_messages
+from tests.telephony.providers.test_warm_transfer import live_call
 
 MakeCall = Callable[[str, dict[str, str] | None], Call]
 AGENT = "+15555550177"
@@ -192,7 +192,7 @@ def test_an_agent_who_never_answers_is_reported_to_the_worker(
 
     assert test_plivo._post_signed(client, path, params)[0] == 204
 
-    assert _control_messages(call) == [{"type": "transfer_unanswered"}]
+    assert control_messages(call) == [{"type": "transfer_unanswered"}]
     call.refresh_from_db()
     assert call.status == Call.Status.IN_PROGRESS
 
@@ -203,7 +203,7 @@ def test_an_agent_leg_that_completed_tells_the_worker_nothing(call: Call, client
 
     assert test_plivo._post_signed(client, path, params)[0] == 204
 
-    assert _control_messages(call) == []
+    assert control_messages(call) == []
 
 
 def test_an_agent_leg_with_an_unknown_status_is_refused(call: Call, client: Client) -> None:
@@ -211,7 +211,7 @@ def test_an_agent_leg_with_an_unknown_status_is_refused(call: Call, client: Clie
 
     assert test_plivo._post_signed(client, path, {"CallUUID": AGENT_UUID})[0] == 400
 
-    assert _control_messages(call) == []
+    assert control_messages(call) == []
 
 
 @pytest.mark.parametrize("kind", ["agent", "status", "conference", "hold"])
@@ -223,7 +223,7 @@ def test_forged_transfer_callbacks_are_refused_and_change_nothing(
 
     assert test_plivo._post_signed(client, path, params, token="forged")[0] == 403
 
-    assert _control_messages(call) == []
+    assert control_messages(call) == []
     assert httpserver.log == []
     call.refresh_from_db()
     assert call.status == Call.Status.IN_PROGRESS

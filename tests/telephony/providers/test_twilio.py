@@ -16,12 +16,10 @@ from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 
 from calls.models import Call
-from calls.voice import pool
-from calls.voice.control import _key
 from telephony.providers.twilio.client import twilio_fetch_status, twilio_hang_up
 from telephony.services import call_place
 from telephony.tokens import media_token_consume
-from tests.telephony.providers.conftest import CALLER, CUSTOMER, PUBLIC
+from tests.telephony.providers.conftest import CALLER, CUSTOMER, PUBLIC, control_messages
 
 SID = "AC" + "1" * 32
 TOKEN = "twilio-auth-token"
@@ -227,7 +225,7 @@ def test_status_callbacks_move_the_call_forward_only(call: Call, client: Client)
         CALL_SID,
     )
     # No stream ever connected, so no worker is told to stop (tests/e2e/test_provider_completed.py).
-    assert pool.sync_client().llen(_key(call.pk)) == 0
+    assert control_messages(call) == []
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,7 @@ from calls.voice.control import _key
 from telephony.services import call_place
 from templates_app.models import TemplateVersion
 from tests.telephony.providers import test_plivo, test_twilio
-from tests.telephony.providers.conftest import PUBLIC
-from tests.telephony.providers.test_warm_transfer import _control_messages
+from tests.telephony.providers.conftest import PUBLIC, control_messages
 
 MakeCall = Callable[[str, dict[str, str] | None], Call]
 MESSAGE = "Hello {customer_name}, please call us back about order {order_id}."
@@ -131,7 +130,7 @@ def test_a_machine_with_action_hangup_is_hung_up_at_twilio_once(
     assert [parse_qs(r.get_data(as_text=True)) for r, _ in httpserver.log] == [
         {"Status": ["completed"]}
     ]
-    assert _control_messages(call) == []
+    assert control_messages(call) == []
 
 
 def test_a_machine_with_action_message_tells_the_worker_to_leave_it(
@@ -147,7 +146,7 @@ def test_a_machine_with_action_message_tells_the_worker_to_leave_it(
 
     assert _ended(call) == VOICEMAIL_ENDED
     # The worker renders the variables (it holds the call's payload) and hangs up itself.
-    assert _control_messages(call) == [{"type": "voicemail", "message": MESSAGE}]
+    assert control_messages(call) == [{"type": "voicemail", "message": MESSAGE}]
     assert httpserver.log == []
 
 

@@ -7,9 +7,7 @@ is reported to the call's worker as a control message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from typing import cast
 from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
@@ -24,7 +22,7 @@ from calls.voice import pool
 from calls.voice.control import _key
 from telephony.transfers import call_agent_dial
 from tests.telephony.providers import test_exotel, test_twilio
-from tests.telephony.providers.conftest import CALLER, PUBLIC
+from tests.telephony.providers.conftest import CALLER, PUBLIC, control_messages
 
 MakeCall = Callable[[str, dict[str, str] | None], Call]
 AGENT = "+15555550177"
@@ -51,15 +49,6 @@ def live_call(call: Call, provider_call_id: str) -> Iterator[Call]:
     yield call
     client.delete(_key(call.pk))
     client.close()
-
-
-def _control_messages(call: Call) -> list[dict[str, str]]:
-    client = pool.sync_client()
-    try:
-        queued = cast("list[bytes]", client.lrange(_key(call.pk), 0, -1))
-        return [json.loads(raw) for raw in queued]
-    finally:
-        client.close()
 
 
 def test_the_agent_is_rung_with_breezes_answer_and_status_urls(
@@ -167,7 +156,7 @@ def test_an_agent_who_never_answers_is_reported_to_the_worker(
 
     assert test_twilio._post_signed(client, path, params)[0] == 204
 
-    assert _control_messages(call) == [{"type": "transfer_unanswered"}]
+    assert control_messages(call) == [{"type": "transfer_unanswered"}]
     call.refresh_from_db()
     assert call.status == Call.Status.IN_PROGRESS
 
@@ -178,7 +167,7 @@ def test_an_agent_leg_that_completed_tells_the_worker_nothing(call: Call, client
 
     assert test_twilio._post_signed(client, path, params)[0] == 204
 
-    assert _control_messages(call) == []
+    assert control_messages(call) == []
 
 
 @pytest.mark.parametrize("kind", ["agent", "status"])
@@ -190,7 +179,7 @@ def test_forged_transfer_callbacks_are_refused_and_change_nothing(
 
     assert test_twilio._post_signed(client, path, params, token="forged")[0] == 403
 
-    assert _control_messages(call) == []
+    assert control_messages(call) == []
     assert httpserver.log == []
     call.refresh_from_db()
     assert call.status == Call.Status.IN_PROGRESS
