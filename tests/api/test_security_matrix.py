@@ -83,6 +83,14 @@ LIST_ENDPOINTS = [
 ]
 WRITE_ENDPOINTS = [
     Endpoint("POST", "/api/v1/api-keys", Resource.API_KEY, Action.ADD, body=_key_body),
+    # Writes nothing, but reads the named merchant's secret names: it must stay in the caller's.
+    Endpoint(
+        "POST",
+        "/api/v1/templates/validate",
+        Resource.TEMPLATE,
+        Action.VIEW,
+        body=lambda merchant: {"definition": {}, "merchant": merchant},
+    ),
     Endpoint("POST", "/api/v1/leads", Resource.LEAD, Action.ADD, body=lead_body),
     Endpoint(
         "POST",
