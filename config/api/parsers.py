@@ -1,14 +1,20 @@
-"""A JSON parser that enforces the request-body limit DRF's own parser never checks."""
+"""A JSON parser that enforces the request-body limit and refuses text that is not Unicode."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+# `\ud800`…`\udfff` written as a JSON escape: the only way a surrogate reaches a parsed string.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LimitedJSONParser(JSONParser):
@@ -16,6 +22,11 @@ class LimitedJSONParser(JSONParser):
 
     Django checks the limit only when `request.body` is read; DRF parses from the raw stream,
     so without this a client could make the server hold an arbitrarily large JSON document.
+
+    JSON may also spell half of a surrogate pair (U+D800 to U+DFFF) as an escape. Python
+    parses it into a string that cannot be encoded and PostgreSQL refuses, so a lead stored
+    through the fast paths (which skip DRF's CharField checks) would fail with a 500. It is
+    refused here as malformed input, naming where it is.
     """
 
     def parse(
@@ -29,4 +40,26 @@ class LimitedJSONParser(JSONParser):
         if len(body) > limit:
             # The same error Django raises for form bodies; the API's handler answers 413.
             raise RequestDataTooBig(f"The request body is larger than {limit} bytes.")
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        data = super().parse(io.BytesIO(body), media_type, parser_context)
+        # Escaped pairs (an emoji as `\ud83d\ude80`) parse into one character; only a lone
+        # half is left behind. The byte search keeps the common case to one regex pass.
+        if _SURROGATE_ESCAPE.search(body):
+            for path in _surrogate_paths(data, ""):
+                raise ParseError(
+                    f"JSON parse error - {path or 'the body'} holds half of a surrogate pair "
+                    "(U+D800 to U+DFFF), which is not Unicode text."
+                )
+        return data
+
+
+def _surrogate_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _surrogate_paths(key, path)
+            yield from _surrogate_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _surrogate_paths(item, f"{path}.{index}" if path else str(index))

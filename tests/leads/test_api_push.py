@@ -253,15 +253,61 @@ HOSTILE = {
     "customer_name": "Robert'); DROP TABLE leads_lead;--",
     "order_id": "<script>alert(1)</script>{order_total}",
     "order_total": "名前 🚀 \u202eevil? ${jndi:ldap://x} %s %n ../../etc/passwd",
+    # What COPY's text format would misread if a bulk's rows were not escaped.
+    "note": "tab\there\nnew line\r\\N \\. \\\\ end",
 }
 
 
-def test_unicode_and_injection_strings_are_stored_verbatim(operator_api: APIClient) -> None:
-    response = operator_api.post("/api/v1/leads", push_body(payload=HOSTILE), format="json")
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_unicode_and_injection_strings_are_stored_verbatim(
+    operator_api: APIClient, bulk: bool
+) -> None:
+    body = push_body(payload=HOSTILE, idempotency_key="k\t\\N 🚀")
+    if bulk:
+        response = operator_api.post("/api/v1/leads/bulk", {"leads": [body]}, format="json")
+    else:
+        response = operator_api.post("/api/v1/leads", body, format="json")
 
-    assert response.status_code == 201
-    assert response.json()["payload"] == HOSTILE
-    assert Lead.objects.get().payload == HOSTILE
+    assert response.status_code == 201, response.content
+    lead = Lead.objects.get()
+    assert (lead.payload, lead.idempotency_key) == (HOSTILE, "k\t\\N 🚀")
+    read = operator_api.get(f"/api/v1/leads/{lead.pk}").json()
+    assert (read["payload"], read["idempotency_key"]) == (HOSTILE, "k\t\\N 🚀")
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_half_a_surrogate_pair_is_malformed_json_and_a_whole_pair_an_emoji(
+    operator_api: APIClient, bulk: bool
+) -> None:
+    """`\\ud800` parses into a string PostgreSQL cannot store; it must never reach it."""
+    prefix = "leads.0." if bulk else ""
+
+    def post(raw: str) -> Any:
+        body = f'{{"leads": [{raw}]}}' if bulk else raw
+        path = "/api/v1/leads/bulk" if bulk else "/api/v1/leads"
+        return operator_api.post(path, body, content_type="application/json")
+
+    lone = post(
+        '{"template": "order-confirmation", "phone": "+919812345678", "idempotency_key": "k",'
+        ' "payload": {"customer_name": "A\\udfffB", "order_id": "A1", "order_total": "1"}}'
+    )
+    pair = post(
+        '{"template": "order-confirmation", "phone": "+919812345678", "idempotency_key": "k",'
+        ' "payload": {"customer_name": "A\\ud83d\\ude80B", "order_id": "A1", "order_total": "1"}}'
+    )
+
+    assert (lone.status_code, lone.json()) == (
+        400,
+        {
+            "error": {
+                "type": "parse_error",
+                "message": f"JSON parse error - {prefix}payload.customer_name holds half of a "
+                "surrogate pair (U+D800 to U+DFFF), which is not Unicode text.",
+            }
+        },
+    )
+    assert pair.status_code == 201, pair.content
+    assert list(Lead.objects.values_list("payload__customer_name", flat=True)) == ["A🚀B"]
 
 
 class TestIdempotency:
