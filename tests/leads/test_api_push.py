@@ -108,6 +108,8 @@ def test_every_problem_is_reported_at_once_by_field_path(operator_api: APIClient
     [
         ({"payload": ["A1042"]}, [("payload", "invalid")]),
         ({"scheduled_at": "next tuesday"}, [("scheduled_at", "invalid")]),
+        ({"scheduled_at": "9999-12-31T23:59:59-14:00"}, [("scheduled_at", "invalid")]),
+        ({"scheduled_at": "0001-01-01T00:00:00+14:00"}, [("scheduled_at", "invalid")]),
         ({"webhook_url": "javascript:alert(1)"}, [("webhook_url", "invalid")]),
         ({"template": ""}, [("template", "required")]),
         ({"template": "no-such-template"}, [("template", "not_found")]),
@@ -119,9 +121,13 @@ def test_malformed_fields(
     operator_api: APIClient, changes: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     response = operator_api.post("/api/v1/leads", push_body(**changes), format="json")
+    bulk = operator_api.post("/api/v1/leads/bulk", {"leads": [push_body(**changes)]}, format="json")
 
     assert response.status_code == 400
     assert error_fields(response) == expected
+    assert bulk.status_code == 400
+    assert error_fields(bulk) == [(f"leads.0.{field}", code) for field, code in expected]
+    assert Lead.objects.count() == 0
 
 
 def test_scheduled_at_with_an_offset_sets_the_first_attempt(operator_api: APIClient) -> None:
