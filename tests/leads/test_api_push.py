@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -441,3 +442,15 @@ def test_nul_characters_are_refused_because_postgresql_cannot_store_them(
         ("idempotency_key", "null_character"),
         ("payload.order_id", "null_character"),
     ]
+
+
+def test_a_payload_nested_past_the_json_limit_is_refused_before_any_check(
+    operator_api: APIClient,
+) -> None:
+    """900 levels parse, but the recursive NUL check would hit Python's recursion limit."""
+    body = json.dumps(push_body(payload={"deep": "X"})).replace('"X"', "[" * 900 + "]" * 900)
+
+    response = operator_api.post("/api/v1/leads", body, content_type="application/json")
+
+    assert (response.status_code, response.json()["error"]["type"]) == (400, "parse_error")
+    assert Lead.objects.count() == 0
