@@ -1,10 +1,11 @@
-"""A JSON parser that enforces the request-body limit and refuses text that is not Unicode."""
+"""A JSON parser that enforces the body limit and refuses what parses but cannot be stored."""
 
 from __future__ import annotations
 
 import io
+import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from django.conf import settings
@@ -15,6 +16,9 @@ from rest_framework.parsers import JSONParser
 # `\ud800`…`\udfff` written as a JSON escape: the only way a surrogate reaches a parsed string.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A number that may overflow a float to infinity (1e400, or 309 digits before the point):
+# PostgreSQL's JSON has no infinity, so storing it fails.
+_HUGE_NUMBER = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}|[0-9]{309,}")
 # Arrays and objects inside each other; the demo templates reach 9. Deeper input would make
 # the recursive checks and encoders after parsing raise RecursionError (a 500).
 MAX_JSON_DEPTH = 64
@@ -49,13 +53,20 @@ class LimitedJSONParser(JSONParser):
             raise ParseError(_TOO_DEEP) from error
         if _deeper_than(data, MAX_JSON_DEPTH):
             raise ParseError(_TOO_DEEP)
-        # Escaped pairs (an emoji as `\ud83d\ude80`) parse into one character; only a lone
-        # half is left behind. The byte search keeps the common case to one regex pass.
+        # The byte searches keep the common case to one regex pass each; only a body that
+        # may hold the problem is walked. Escaped pairs (an emoji as `\ud83d\ude80`) parse
+        # into one character, so any surrogate left is a lone half.
         if _SURROGATE_ESCAPE.search(body):
-            for path in _surrogate_paths(data, ""):
+            for path in _paths_where(data, "", _is_lone_surrogate):
                 raise ParseError(
                     f"JSON parse error - {path or 'the body'} holds half of a surrogate pair "
                     "(U+D800 to U+DFFF), which is not Unicode text."
+                )
+        if _HUGE_NUMBER.search(body):
+            for path in _paths_where(data, "", _is_infinite):
+                raise ParseError(
+                    f"JSON parse error - {path or 'the body'} holds a number too large for a float (over 1.8e308), "
+                    "which parses as infinity and cannot be stored."
                 )
         return data
 
@@ -82,14 +93,23 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return True
 
 
-def _surrogate_paths(value: Any, path: str) -> Iterator[str]:
-    if isinstance(value, str):
-        if _SURROGATE.search(value):
-            yield path
-    elif isinstance(value, dict):
+def _is_lone_surrogate(value: Any) -> bool:
+    return isinstance(value, str) and _SURROGATE.search(value) is not None
+
+
+def _is_infinite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _paths_where(value: Any, path: str, bad: Callable[[Any], bool]) -> Iterator[str]:
+    """Dotted paths of the values (and object keys) `bad` picks; depth is bounded already."""
+    if isinstance(value, dict):
         for key, item in value.items():
-            yield from _surrogate_paths(key, path)
-            yield from _surrogate_paths(item, f"{path}.{key}" if path else str(key))
+            if bad(key):
+                yield path
+            yield from _paths_where(item, f"{path}.{key}" if path else str(key), bad)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _surrogate_paths(item, f"{path}.{index}" if path else str(index))
+            yield from _paths_where(item, f"{path}.{index}" if path else str(index), bad)
+    elif bad(value):
+        yield path

@@ -454,3 +454,32 @@ def test_a_payload_nested_past_the_json_limit_is_refused_before_any_check(
 
     assert (response.status_code, response.json()["error"]["type"]) == (400, "parse_error")
     assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_a_number_too_large_for_a_float_is_malformed_json(
+    operator_api: APIClient, bulk: bool
+) -> None:
+    """1e400 parses as infinity, which PostgreSQL's JSON cannot hold; 1.5e308 is kept."""
+    body = json.dumps(push_body(payload={**push_body()["payload"], "big": "X", "ok": "Y"}))
+    body = body.replace('"X"', "-1e400").replace('"Y"', "1.5e308")
+    fine = body.replace("-1e400", "1")
+    path = "/api/v1/leads/bulk" if bulk else "/api/v1/leads"
+    if bulk:
+        body, fine = f'{{"leads": [{body}]}}', f'{{"leads": [{fine}]}}'
+
+    refused = operator_api.post(path, body, content_type="application/json")
+    kept = operator_api.post(path, fine, content_type="application/json")
+
+    assert (refused.status_code, refused.json()["error"]) == (
+        400,
+        {
+            "type": "parse_error",
+            "message": f"JSON parse error - {'leads.0.' if bulk else ''}payload.big holds a "
+            "number too large for a float (over 1.8e308), which parses as infinity and cannot "
+            "be stored.",
+        },
+    )
+    assert kept.status_code == 201
+    # JSONB keeps the number exactly and hands it back as an integer.
+    assert list(Lead.objects.values_list("payload__ok", flat=True)) == [15 * 10**307]
