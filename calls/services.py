@@ -108,6 +108,29 @@ def call_advance(*, call_id: int, status: str, **fields: Any) -> bool:
     return updated == 1
 
 
+_MARK_DIALING = f"""
+UPDATE {Call._meta.db_table} SET status = %s, started_at = %s, updated_at = %s
+WHERE id = ANY(%s) AND status = ANY(%s)
+RETURNING *
+"""  # noqa: S608  (the table name from the model, values as parameters)
+
+
+def calls_mark_dialing(*, call_ids: Sequence[int]) -> list[Call]:
+    """Move every one of `call_ids` still `queued` to `dialing`; the calls it moved, loaded.
+
+    One conditional UPDATE … RETURNING for a whole placement batch: a call another
+    placement moved first is not returned, so no call is handed to its provider twice.
+    Committed at once outside a transaction, which is what makes a repeated batch dial nothing.
+    """
+    if not call_ids:
+        return []
+    now = timezone.now()
+    moved = Call.objects.raw(
+        _MARK_DIALING, [Status.DIALING, now, now, list(call_ids), _earlier_than(Status.DIALING)]
+    )
+    return sorted(moved, key=lambda call: call.pk)
+
+
 def call_mark_in_progress(*, call_id: int, worker_id: str) -> bool:
     now = timezone.now()
     with transaction.atomic():

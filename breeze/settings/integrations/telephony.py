@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from breeze.settings.env import env_str
+from breeze.settings.env import env_int, env_str
 
 # Empty means the SDK's own host (api.twilio.com, or TWILIO_EDGE/TWILIO_REGION if set).
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
@@ -21,3 +21,6 @@ TWILIO_HOLD_MUSIC_URL = env_str(
 PLIVO_HOLD_MUSIC_URL = env_str(
     "PLIVO_HOLD_MUSIC_URL", "https://s3.amazonaws.com/plivocloud/music.mp3"
 )
+# Calls of one placement batch dialled at once (each provider request, or each simulated
+# conversation, holds one thread of the batch's task while it lasts).
+BREEZE_PLACEMENT_CONCURRENCY = env_int("BREEZE_PLACEMENT_CONCURRENCY", default=8)
