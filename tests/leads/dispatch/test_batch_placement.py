@@ -68,6 +68,8 @@ def test_a_redelivered_batch_dials_nothing_twice(make_lead: MakeLead, dials: Dia
 
     assert Counter(dials.call_ids) == Counter(call_ids)
     assert calls_place(call_ids=call_ids) == []
+    # Each call of the batch has a media token nonce of its own.
+    assert len(set(Call.objects.values_list("media_token_nonce", flat=True))) == 3
     assert set(Call.objects.values_list("status", flat=True)) == {Call.Status.DIALING}
 
 

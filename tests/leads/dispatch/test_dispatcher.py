@@ -54,6 +54,17 @@ def test_a_due_lead_becomes_dialing_with_its_call_written_and_placed_after_commi
         "TELEPHONY",
     )
     assert call.payload == lead.payload
+    # Written as a row, not through the model: every other column as the model would fill it.
+    assert (call.merchant_id, call.template_version_id) == (
+        lead.merchant_id,
+        lead.template_version_id,
+    )
+    assert (call.provider_call_id, call.disposition, call.outcome, call.worker_id) == ("",) * 4
+    assert (call.outcome_fields, call.node_path, call.extraction) == ({}, [], {})
+    assert (call.started_at, call.answered_at, call.ended_at) == (None, None, None)
+    assert call.created_at == call.updated_at
+    assert call.created_at is not None
+    assert len(call.media_token_nonce) == 32
     assert history(lead) == [("scheduled", "dialing", "dispatcher", "attempt 1")]
     for callback in callbacks:
         callback()
