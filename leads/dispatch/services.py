@@ -24,7 +24,7 @@ from calls.services import (
 )
 from config.exceptions import ApplicationError
 from config.models import Merchant
-from config.tracing.context import span_from, traceparent_current
+from config.tracing.context import span_from, traceparent_current, traceparent_relayed
 from config.tracing.setup import tracing_enabled
 from leads.dispatch.claim import DueLead, leads_claim_due
 from leads.dispatch.dnc import dnc_listed, lead_block
@@ -203,7 +203,9 @@ def _checked(lead: DueLead, *, batch: _Batch, report: DispatchReport, traced: bo
     # number wait, never let one more through.
     batch.number_cap.dialled(lead)
     # The dispatch's span (in the push's trace): dial, media, worker and events join it.
-    return _Dial(lead=lead, version=version, traceparent=traceparent_current() if traced else "")
+    # Without tracing here, the push's own context passes on, as the no-op span would pass it.
+    traceparent = traceparent_current() if traced else traceparent_relayed(lead.traceparent)
+    return _Dial(lead=lead, version=version, traceparent=traceparent)
 
 
 def _slots(dial: _Dial, call_id: int, *, limits: Limits) -> list[Slot]:

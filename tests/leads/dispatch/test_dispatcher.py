@@ -187,3 +187,18 @@ def test_parallel_dispatchers_never_claim_the_same_lead(
     claims = LeadTransition.objects.filter(to_status=Status.DIALING)
     assert claims.count() == 240
     assert set(Lead.objects.values_list("status", "attempts")) == {(Status.DIALING, 1)}
+
+
+def test_without_tracing_a_call_keeps_the_push_s_trace_context(make_lead: MakeLead) -> None:
+    # As the no-op dispatch span would: the push's context passes to the call as it is, so
+    # a placement or worker that does trace still joins the push's trace; a malformed one
+    # is dropped.
+    traced = make_lead(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    malformed = make_lead(traceparent="00-not-a-trace-01")
+
+    leads_dispatch_batch()
+
+    assert dict(Call.objects.values_list("lead_id", "traceparent")) == {
+        traced.pk: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        malformed.pk: "",
+    }
