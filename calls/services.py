@@ -192,6 +192,18 @@ def calls_mark_dialing(*, call_ids: Sequence[int]) -> list[Call]:
     return sorted(moved, key=lambda call: call.pk)
 
 
+def call_dialing_renew(*, call_id: int) -> bool:
+    """Confirm a claimed call is still `dialing` and restart its stuck-call clock; False if not.
+
+    For a call whose placement reaches it long after its claim: the stuck-call reconciler
+    may have ended it meanwhile, and it must then not be dialled.
+    """
+    renewed = Call.objects.filter(pk=call_id, status=Status.DIALING).update(
+        updated_at=timezone.now()
+    )
+    return renewed == 1
+
+
 def call_mark_in_progress(*, call_id: int, worker_id: str) -> bool:
     now = timezone.now()
     with transaction.atomic():

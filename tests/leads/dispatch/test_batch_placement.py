@@ -16,10 +16,11 @@ from typing import Any, cast
 
 import pytest
 import redis
-from django.conf import settings
+from django.conf import LazySettings, settings
 from django.utils import timezone
 
 from calls.models import Call
+from calls.services import call_end
 from leads.dispatch.reconcile import calls_reconcile_stuck
 from leads.dispatch.services import leads_dispatch_batch
 from leads.models import Lead
@@ -184,3 +185,31 @@ def test_a_lost_placement_message_is_sent_again_by_the_reconciler_and_dials_once
     # The first message was only slow, not lost: delivered now, it dials nothing more.
     calls_place_task.delay(call_ids)
     assert Counter(dials.call_ids) == Counter(call_ids)
+
+
+def test_a_call_the_reconciler_ended_while_its_batch_waited_is_not_dialled(
+    make_lead: MakeLead, monkeypatch: pytest.MonkeyPatch, settings: LazySettings
+) -> None:
+    # One thread for the batch, and every call counts as reached late (a dial timeout of 0):
+    # while the first call's dial holds the thread, the stuck-call reconciler ends the second.
+    settings.BREEZE_PLACEMENT_CONCURRENCY = 1
+    settings.BREEZE_DIAL_TIMEOUT_SECONDS = 0
+    first, ended, last = _dispatched(make_lead, 3)
+    dialled: list[int] = []
+
+    def dial_holding_the_thread(call: Call) -> None:
+        dialled.append(call.pk)
+        if call.pk == first:
+            call_end(call_id=ended, disposition="failed", end_reason="dial_unconfirmed")
+
+    monkeypatch.setitem(telephony_services.PLACERS, "simulator", dial_holding_the_thread)
+
+    assert calls_place(call_ids=[first, ended, last]) == [first, ended, last]
+
+    assert dialled == [first, last]
+    statuses = dict(Call.objects.values_list("pk", "status"))
+    assert statuses == {
+        first: Call.Status.DIALING,
+        ended: Call.Status.ENDED,
+        last: Call.Status.DIALING,
+    }
