@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -124,51 +125,72 @@ def _celery_workers(
     ]
 
 
-def _workers(logs: Path) -> list[subprocess.Popen[bytes]]:
+def _workers(logs: Path, tree: Path) -> list[subprocess.Popen[bytes]]:
     # Simulated placements hold a thread while Piper speaks the persona's lines, so the
     # telephony worker gets threads; the dispatcher needs one.
     specs = [
         ("dispatch", "dispatch", ["--pool", "solo"]),
         ("telephony", "telephony", ["--pool", "threads", "-c", "8"]),
     ]
-    return _celery_workers(specs, app="breeze", tree=ROOT, env=dict(os.environ), logs=logs)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return _celery_workers(specs, app="breeze", tree=tree, env=env, logs=logs)
 
 
-def latency(template: Any, pushes: int) -> None:
+def _push(template: Any, number: int) -> int:
+    """One lead due at once, committed and kicking the dispatcher as a push does; its id."""
     from django.db import transaction
     from django.utils import timezone
 
-    from calls.models import Call
     from leads.models import Lead, LeadTransition
     from leads.services import dispatch_kick
     from tests.demo_payloads import DEMO_PAYLOADS
 
-    version = template.versions.get()
+    with transaction.atomic():
+        lead = Lead.objects.create(
+            merchant_id=template.merchant_id,
+            template=template,
+            template_version=template.versions.get(),
+            phone=f"+91981{number:07d}",
+            payload=dict(DEMO_PAYLOADS["order-confirmation"]),
+            next_attempt_at=timezone.now(),
+        )
+        LeadTransition.objects.create(
+            lead=lead, to_status=lead.status, actor="bench", reason="pushed"
+        )
+        dispatch_kick(leads=[lead])
+    return int(lead.pk)
+
+
+def _placed(lead_ids: Any, count: int, *, timeout: float) -> Any:
+    from calls.models import Call
+
+    deadline = time.monotonic() + timeout
+    placed = Call.objects.filter(lead_id__in=lead_ids, started_at__isnull=False)
+    while placed.count() < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return placed
+
+
+def latency(template: Any, pushes: int, baseline: Path | None) -> None:
+    """Push → dial request with this tree's workers, and first with `baseline`'s if given."""
+    for tag, tree in [("baseline", baseline), ("this", ROOT)]:
+        if tree is not None:
+            _rows_delete(template.merchant_id)
+            print(f"{tag}: {_latency_run(template, pushes, tree)}", flush=True)
+
+
+def _latency_run(template: Any, pushes: int, tree: Path) -> str:
     with tempfile.TemporaryDirectory() as logs:
-        workers = _workers(Path(logs))
+        workers = _workers(Path(logs), tree)
         try:
-            time.sleep(6)  # both workers ready
+            # Both workers up (a loaded machine takes longer than a fixed sleep): one lead
+            # through the whole path first, not timed.
+            _placed([_push(template, 9_999_999)], 1, timeout=120)
             committed: dict[int, float] = {}
             for number in range(pushes):
-                with transaction.atomic():
-                    lead = Lead.objects.create(
-                        merchant_id=template.merchant_id,
-                        template=template,
-                        template_version=version,
-                        phone=f"+91981{number:07d}",
-                        payload=dict(DEMO_PAYLOADS["order-confirmation"]),
-                        next_attempt_at=timezone.now(),
-                    )
-                    LeadTransition.objects.create(
-                        lead=lead, to_status=lead.status, actor="bench", reason="pushed"
-                    )
-                    dispatch_kick(leads=[lead])
-                committed[lead.pk] = time.time()
+                committed[_push(template, number)] = time.time()
                 time.sleep(0.1)
-            deadline = time.monotonic() + 60
-            placed = Call.objects.filter(lead_id__in=committed, started_at__isnull=False)
-            while placed.count() < pushes and time.monotonic() < deadline:
-                time.sleep(0.2)
+            placed = _placed(committed, pushes, timeout=60)
             latencies = [
                 started.timestamp() - committed[lead_id]
                 for lead_id, started in placed.values_list("lead_id", "started_at")
@@ -178,7 +200,7 @@ def latency(template: Any, pushes: int) -> None:
             for worker in workers:
                 worker.terminate()
                 worker.wait(timeout=30)
-    print(f"push → dial request: {len(latencies)} of {pushes} placed; {_ms(latencies)}")
+    return f"push → dial request: {len(latencies)} of {pushes} placed; {_ms(latencies)}"
 
 
 def claims(template: Any, leads: int, runs: int) -> None:
@@ -268,6 +290,32 @@ def _backend_cpu() -> dict[int, float]:
     return seconds
 
 
+class _BackendsCpu:
+    """The backends' CPU seconds since it was made, sampled while the round runs.
+
+    A backend that exits mid-round (a worker closes its connection every
+    CELERY_DB_REUSE_MAX tasks, so the per-call baseline reconnects) keeps what it used up to
+    its last sample, a quarter of a second at most before it exited.
+    """
+
+    def __init__(self) -> None:
+        self.start = _backend_cpu()
+        self.seen = dict(self.start)
+        self.next = 0.0
+
+    def sample(self) -> None:
+        if time.monotonic() < self.next:
+            return
+        for pid, seconds in _backend_cpu().items():
+            self.seen[pid] = max(self.seen.get(pid, 0.0), seconds)
+        self.next = time.monotonic() + 0.25
+
+    def used(self) -> float:
+        self.next = 0.0
+        self.sample()
+        return sum(seconds - self.start.get(pid, 0.0) for pid, seconds in self.seen.items())
+
+
 def _redis_cpu() -> float:
     """CPU seconds of the Redis server, which other work on this machine shares."""
     for process in psutil.process_iter(["name"]):
@@ -298,13 +346,16 @@ def _dialled(client: Any) -> int:
     return int(client.get(BENCH_DIALLED) or 0)
 
 
-def _until_dialled(client: Any, count: int, *, timeout: float) -> None:
+def _until_dialled(
+    client: Any, count: int, *, timeout: float, tick: Callable[[], None] = lambda: None
+) -> None:
     """Wait for `count` dials, kicking the dispatcher as beat does while it has no run queued."""
     from leads.tasks import dispatch_due_leads
 
     deadline = time.monotonic() + timeout
     next_kick = 0.0
     while _dialled(client) < count:
+        tick()
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {_dialled(client)} of {count} dials after {timeout} s")
         if time.monotonic() >= next_kick and client.llen("dispatch") == 0:
@@ -336,17 +387,15 @@ def _pipeline_round(
         _bench_data_clear(template)
         _due_leads_insert(template, leads)
         connection.close()  # the bench's own connection is not a backend at work
-        backends, process, redis_cpu = _backend_cpu(), _process_cpu(workers), _redis_cpu()
+        backends, process, redis_cpu = _BackendsCpu(), _process_cpu(workers), _redis_cpu()
         started = time.time()
         for _ in range(2):  # one run for each dispatch worker
             dispatch_due_leads.apply_async()
-        _until_dialled(client, leads, timeout=600)
+        _until_dialled(client, leads, timeout=900, tick=backends.sample)
         time.sleep(0.1)  # the last counts flushed
         last = float(cast("bytes", client.get(BENCH_LAST)))
         process_cpu = _process_cpu(workers) - process
-        backend_cpu = sum(
-            seconds - backends.get(pid, 0.0) for pid, seconds in _backend_cpu().items()
-        )
+        backend_cpu = backends.used()
         redis_cpu = _redis_cpu() - redis_cpu
     finally:
         for worker in workers:
@@ -526,7 +575,7 @@ def main() -> None:
             pipeline(template, options.throughput, options.rounds, options.baseline_tree)
         if options.only_throughput:
             return
-        latency(template, options.pushes)
+        latency(template, options.pushes, options.baseline_tree)
         claims(template, options.leads, options.claims)
     finally:
         teardown()
