@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
@@ -152,6 +153,9 @@ def _each_concurrently(calls: Sequence[Call], work: Callable[[Call], None], *, l
 def _guarded(work: Callable[[Call], None], call: Call) -> None:
     try:
         work(call)
+    except SoftTimeLimitExceeded:
+        # The batch's time is up: its remaining calls are left to the reconciler too.
+        raise
     except Exception:
         # Left `dialing`: the stuck-call reconciler ends it `dial_unconfirmed`, as it would
         # have ended a call whose own task failed.

@@ -213,3 +213,26 @@ def test_a_call_the_reconciler_ended_while_its_batch_waited_is_not_dialled(
         ended: Call.Status.ENDED,
         last: Call.Status.DIALING,
     }
+
+
+def test_an_unexpected_error_on_one_call_leaves_it_to_the_reconciler_and_dials_the_rest(
+    make_lead: MakeLead, monkeypatch: pytest.MonkeyPatch, settings: LazySettings
+) -> None:
+    settings.BREEZE_PLACEMENT_CONCURRENCY = 1
+    first, broken, last = _dispatched(make_lead, 3)
+    dialled: list[int] = []
+
+    def dial(call: Call) -> None:
+        if call.pk == broken:
+            raise RuntimeError("a bug in one provider adapter")
+        dialled.append(call.pk)
+
+    monkeypatch.setitem(telephony_services.PLACERS, "simulator", dial)
+
+    assert calls_place(call_ids=[first, broken, last]) == [first, broken, last]
+
+    assert dialled == [first, last]
+    # Still `dialing`, as a call whose own task failed was: the reconciler ends it later.
+    assert set(Call.objects.values_list("status", flat=True)) == {Call.Status.DIALING}
+    later = timezone.now() + dt.timedelta(seconds=settings.BREEZE_DIAL_TIMEOUT_SECONDS + 1)
+    assert sorted(calls_reconcile_stuck(now=later).ended) == sorted([first, broken, last])
