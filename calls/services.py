@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, NamedTuple, Required, TypedDict, Unpack
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, JSONField, Value, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from psycopg import sql as psycopg_sql
 
 from calls.exceptions import CallNotAllowedError
 from calls.extraction.services import call_extraction_begin
@@ -57,16 +59,8 @@ def call_build(
     lead_id: int | None = None,
 ) -> Call:
     """The unsaved call row `call_create` would write; refuses what the template cannot run."""
-    if version.status != TemplateVersion.Status.PUBLISHED:
-        raise CallNotAllowedError(f"v{version.number} is not published", field="template")
-    allowed = version.definition.get("execution", {}).get("execution_modes")
-    if allowed and execution_mode not in allowed:
-        raise CallNotAllowedError(
-            f"this template does not allow {execution_mode} calls", field="execution_mode"
-        )
-    issues = payload_issues(definition=version.definition, payload=payload or {})
-    if issues:
-        raise TemplateValidationError(issues)
+    call_mode_check(version=version, execution_mode=execution_mode)
+    call_payload_check(version=version, payload=payload or {})
     return Call(
         merchant_id=version.template.merchant_id,
         template_version=version,
@@ -81,6 +75,78 @@ def call_build(
     )
 
 
+def call_mode_check(*, version: TemplateVersion, execution_mode: str) -> None:
+    """Refuse a call the version cannot run in this mode (the same for all its leads)."""
+    if version.status != TemplateVersion.Status.PUBLISHED:
+        raise CallNotAllowedError(f"v{version.number} is not published", field="template")
+    allowed = version.definition.get("execution", {}).get("execution_modes")
+    if allowed and execution_mode not in allowed:
+        raise CallNotAllowedError(
+            f"this template does not allow {execution_mode} calls", field="execution_mode"
+        )
+
+
+def call_payload_check(*, version: TemplateVersion, payload: Mapping[str, Any]) -> None:
+    """Refuse a payload the version's variables cannot use."""
+    issues = payload_issues(definition=version.definition, payload=payload)
+    if issues:
+        raise TemplateValidationError(issues)
+
+
+class NewCall(NamedTuple):
+    """A call written in bulk by `calls_insert_new`: what differs from one call to the next."""
+
+    id: int  # from `call_ids_reserve`
+    merchant_id: int
+    template_version_id: int
+    lead_id: int | None
+    execution_mode: str
+    provider: str
+    customer_phone: str
+    payload: str  # a JSON object, as text
+    traceparent: str
+
+
+def _new_call_columns() -> tuple[list[str], list[Any]]:
+    """The columns of a new call's row: NewCall's, the nonce and timestamps, then the rest.
+
+    With the rest's defaults, the same for every call.
+    """
+    by_attname = {field.attname: field for field in Call._meta.concrete_fields}
+    given = [*NewCall._fields, "media_token_nonce", "created_at", "updated_at"]
+    rest = [field for attname, field in by_attname.items() if attname not in given]
+    defaults = [
+        json.dumps(field.get_default()) if isinstance(field, JSONField) else field.get_default()
+        for field in rest
+    ]
+    columns = [by_attname[attname].column for attname in given]
+    return [*columns, *(field.column for field in rest)], defaults
+
+
+def calls_insert_new(*, calls: Sequence[NewCall]) -> None:
+    """Write new calls (checked with `call_mode_check` and `call_payload_check`) in one COPY.
+
+    Rows go in as tuples: building a Call object and Django's bulk_create preparing each of
+    its cells cost a dispatcher more than all its checks (docs/benchmarks.md, Dispatch).
+    Each call gets its own single-use media-token nonce, as `call_build` gives one.
+    """
+    if not calls:
+        return
+    columns, defaults = _new_call_columns()
+    now = timezone.now()
+    statement = psycopg_sql.SQL("COPY {} ({}) FROM STDIN").format(
+        psycopg_sql.Identifier(Call._meta.db_table),
+        psycopg_sql.SQL(", ").join(psycopg_sql.Identifier(column) for column in columns),
+    )
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for call in calls:
+            copy.write_row((*call, secrets.token_urlsafe(24), now, now, *defaults))
+
+
 def call_ids_reserve(*, count: int) -> list[int]:
     """`count` fresh call ids from the table's own sequence, for rows written later in bulk."""
     with connection.cursor() as cursor:
@@ -89,11 +155,6 @@ def call_ids_reserve(*, count: int) -> list[int]:
             [Call._meta.db_table, count],
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def calls_insert(*, calls: Sequence[Call]) -> None:
-    """Write built calls (`call_build`, ids from `call_ids_reserve`) in one INSERT."""
-    Call.objects.bulk_create(calls)
 
 
 def _earlier_than(status: str) -> list[str]:
@@ -106,6 +167,41 @@ def call_advance(*, call_id: int, status: str, **fields: Any) -> bool:
         status=status, updated_at=timezone.now(), **fields
     )
     return updated == 1
+
+
+_MARK_DIALING = f"""
+UPDATE {Call._meta.db_table} SET status = %s, started_at = %s, updated_at = %s
+WHERE id = ANY(%s) AND status = ANY(%s)
+RETURNING *
+"""  # noqa: S608  (the table name from the model, values as parameters)
+
+
+def calls_mark_dialing(*, call_ids: Sequence[int]) -> list[Call]:
+    """Move every one of `call_ids` still `queued` to `dialing`; the calls it moved, loaded.
+
+    One conditional UPDATE … RETURNING for a whole placement batch: a call another
+    placement moved first is not returned, so no call is handed to its provider twice.
+    Committed at once outside a transaction, which is what makes a repeated batch dial nothing.
+    """
+    if not call_ids:
+        return []
+    now = timezone.now()
+    moved = Call.objects.raw(
+        _MARK_DIALING, [Status.DIALING, now, now, list(call_ids), _earlier_than(Status.DIALING)]
+    )
+    return sorted(moved, key=lambda call: call.pk)
+
+
+def call_dialing_renew(*, call_id: int) -> bool:
+    """Confirm a claimed call is still `dialing` and restart its stuck-call clock; False if not.
+
+    For a call whose placement reaches it long after its claim: the stuck-call reconciler
+    may have ended it meanwhile, and it must then not be dialled.
+    """
+    renewed = Call.objects.filter(pk=call_id, status=Status.DIALING).update(
+        updated_at=timezone.now()
+    )
+    return renewed == 1
 
 
 def call_mark_in_progress(*, call_id: int, worker_id: str) -> bool:

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from calls.tracing import call_span
-from telephony.services import call_place
+from telephony.services import PLACEMENT_SOFT_TIME_LIMIT, PLACEMENT_TIME_LIMIT, calls_place
 from telephony.unconnected import calls_reconcile_unconnected
 
 
-# Long enough for a whole simulated conversation, which the simulator holds in the task.
-@shared_task(acks_late=True, soft_time_limit=900, time_limit=960)
+# One message per dispatch batch; `call_place_enqueue` scales the time limits with its size.
+@shared_task(
+    acks_late=True, soft_time_limit=PLACEMENT_SOFT_TIME_LIMIT, time_limit=PLACEMENT_TIME_LIMIT
+)
+def calls_place_task(call_ids: list[int]) -> None:
+    calls_place(call_ids=call_ids)
+
+
+# The one-call form of earlier releases, kept so messages already queued still dial.
+@shared_task(
+    acks_late=True, soft_time_limit=PLACEMENT_SOFT_TIME_LIMIT, time_limit=PLACEMENT_TIME_LIMIT
+)
 def call_place_task(call_id: int) -> None:
-    with call_span("call.dial", call_id=call_id):
-        call_place(call_id=call_id)
+    calls_place(call_ids=[call_id])
 
 
 @shared_task(acks_late=True)

@@ -31,6 +31,20 @@ def traceparent_current() -> str:
     return carrier.get("traceparent", "")
 
 
+def traceparent_relayed(traceparent: str) -> str:
+    """What `traceparent_current()` gives inside `span_from(traceparent, …)` with tracing off.
+
+    The API's no-op span carries its parent's context on, so the stored value passes through
+    (normalized); "" when it is missing or malformed. For loops that skip the no-op span.
+    """
+    parent = _parent(traceparent)
+    if parent is None:
+        return ""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier, context=parent)
+    return carrier.get("traceparent", "")
+
+
 def _parent(traceparent: str) -> otel_context.Context | None:
     if not traceparent:
         return None

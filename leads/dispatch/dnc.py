@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from calls.webhooks.events import EventType
+from leads.dispatch.claim import Numbered
 from leads.dispatch.events import lead_event_emit
 from leads.exceptions import LeadValidationError
 from leads.models import DoNotCall, Lead
@@ -20,7 +21,7 @@ from leads.services import lead_transition
 REASON = "the number is on a do-not-call list"
 
 
-def dnc_listed(*, leads: Iterable[Lead]) -> set[int]:
+def dnc_listed(*, leads: Iterable[Numbered]) -> set[int]:
     """The ids of `leads` whose number is listed for their merchant or for every merchant."""
     leads = list(leads)
     if not leads:

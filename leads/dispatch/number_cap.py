@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from django.db.models import Count, Min
 
 from calls.models import Call
+from leads.dispatch.claim import Numbered
 from leads.dispatch.limits import Limits
-from leads.models import Lead
 
 HOUR = dt.timedelta(hours=1)
 
@@ -22,7 +22,7 @@ class NumberCap:
     """
 
     def __init__(
-        self, *, leads: Iterable[Lead], now: dt.datetime, limits: Mapping[int, Limits]
+        self, *, leads: Iterable[Numbered], now: dt.datetime, limits: Mapping[int, Limits]
     ) -> None:
         leads = list(leads)
         self.now = now
@@ -42,12 +42,12 @@ class NumberCap:
             (merchant_id, phone): [first] * count for merchant_id, phone, count, first in recent
         }
 
-    def next_allowed(self, lead: Lead) -> dt.datetime | None:
+    def next_allowed(self, lead: Numbered) -> dt.datetime | None:
         """None if `lead` may be dialled now, else when its number's hour frees a call."""
         calls = self.seen.get((lead.merchant_id, lead.phone), [])
         if len(calls) < self.caps[lead.merchant_id]:
             return None
         return min(calls) + HOUR
 
-    def dialled(self, lead: Lead) -> None:
+    def dialled(self, lead: Numbered) -> None:
         self.seen.setdefault((lead.merchant_id, lead.phone), []).append(self.now)

@@ -9,6 +9,7 @@ spring-forward gap is moved forward by the gap, as calendars do (02:30 → 03:30
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,6 +57,9 @@ def next_opening(
     return best.astimezone(dt.UTC) if best is not None else None
 
 
+# A lead retried keeps its number, and a campaign calls the same numbers again: parsing and
+# validating a number is most of the cost of reading its zone.
+@functools.lru_cache(maxsize=65_536)
 def phone_time_zone(phone: str) -> str | None:
     """The number's zone when its region has only one (India yes, the whole US no)."""
     try:
@@ -76,7 +80,21 @@ def lead_zone(
     "lead" (the default) means the lead's explicit zone, else the one its phone number's
     region implies, else the merchant's.
     """
+    return ZoneInfo(
+        lead_zone_name(
+            execution=execution,
+            lead_time_zone=lead_time_zone,
+            phone=phone,
+            merchant_time_zone=merchant_time_zone,
+        )
+    )
+
+
+def lead_zone_name(
+    *, execution: Mapping[str, Any], lead_time_zone: str, phone: str, merchant_time_zone: str
+) -> str:
+    """`lead_zone`, by its IANA name."""
     configured = execution.get("time_zone") or "lead"
     if configured != "lead":
-        return ZoneInfo(configured)
-    return ZoneInfo(lead_time_zone or phone_time_zone(phone) or merchant_time_zone or "UTC")
+        return str(configured)
+    return lead_time_zone or phone_time_zone(phone) or merchant_time_zone or "UTC"

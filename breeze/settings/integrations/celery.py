@@ -66,6 +66,7 @@ CELERY_TASK_ROUTES = {
     "calls.langfuse.tasks.*": {"queue": "postcall"},
     "leads.tasks.dispatch_*": {"queue": "dispatch"},
     "telephony.tasks.call_place_task": {"queue": "telephony"},
+    "telephony.tasks.calls_place_task": {"queue": "telephony"},
 }
 # Campaign tasks live in their package (leads/campaigns/tasks.py).
 CELERY_IMPORTS += ["leads.campaigns.tasks"]

@@ -24,3 +24,6 @@ PLIVO_HOLD_MUSIC_URL = env_str(
 # A call ringing this long with no media and no word from its provider is asked about, then
 # ended (telephony/unconnected.py). Providers give up ringing after 60 s by default.
 BREEZE_RING_TIMEOUT_SECONDS = env_int("BREEZE_RING_TIMEOUT_SECONDS", default=300)
+# Calls of one placement batch dialled at once (each provider request, or each simulated
+# conversation, holds one thread of the batch's task while it lasts).
+BREEZE_PLACEMENT_CONCURRENCY = env_int("BREEZE_PLACEMENT_CONCURRENCY", default=8)

@@ -10,6 +10,7 @@ import redis
 from django.conf import LazySettings
 from django.utils import timezone
 
+from breeze.celery import app as celery_app
 from calls.models import Call
 from leads.dispatch.limiter import PREFIX, limiter_redis
 from leads.models import Lead
@@ -34,6 +35,14 @@ ALWAYS: dict[str, Any] = {
     "telephony_provider": "simulator",
     "execution_modes": ["TELEPHONY", "TELEPHONY_TEST", "DAILY", "DAILY_TEST"],
 }
+
+
+@pytest.fixture
+def celery_not_eager() -> Iterator[None]:
+    """Tasks go to the broker (this test's Redis) instead of running at once."""
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)

@@ -54,6 +54,17 @@ def test_a_due_lead_becomes_dialing_with_its_call_written_and_placed_after_commi
         "TELEPHONY",
     )
     assert call.payload == lead.payload
+    # Written as a row, not through the model: every other column as the model would fill it.
+    assert (call.merchant_id, call.template_version_id) == (
+        lead.merchant_id,
+        lead.template_version_id,
+    )
+    assert (call.provider_call_id, call.disposition, call.outcome, call.worker_id) == ("",) * 4
+    assert (call.outcome_fields, call.node_path, call.extraction) == ({}, [], {})
+    assert (call.started_at, call.answered_at, call.ended_at) == (None, None, None)
+    assert call.created_at == call.updated_at
+    assert call.created_at is not None
+    assert len(call.media_token_nonce) == 32
     assert history(lead) == [("scheduled", "dialing", "dispatcher", "attempt 1")]
     for callback in callbacks:
         callback()
@@ -176,3 +187,18 @@ def test_parallel_dispatchers_never_claim_the_same_lead(
     claims = LeadTransition.objects.filter(to_status=Status.DIALING)
     assert claims.count() == 240
     assert set(Lead.objects.values_list("status", "attempts")) == {(Status.DIALING, 1)}
+
+
+def test_without_tracing_a_call_keeps_the_push_s_trace_context(make_lead: MakeLead) -> None:
+    # As the no-op dispatch span would: the push's context passes to the call as it is, so
+    # a placement or worker that does trace still joins the push's trace; a malformed one
+    # is dropped.
+    traced = make_lead(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    malformed = make_lead(traceparent="00-not-a-trace-01")
+
+    leads_dispatch_batch()
+
+    assert dict(Call.objects.values_list("lead_id", "traceparent")) == {
+        traced.pk: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        malformed.pk: "",
+    }

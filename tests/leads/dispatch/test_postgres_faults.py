@@ -19,7 +19,6 @@ from calls.models import Call
 from leads.models import Lead, LeadTransition
 from leads.tasks import dispatch_due_leads
 from templates_app.models import Template
-from tests.leads.dispatch.test_worker_faults import celery_not_eager  # noqa: F401
 from tests.leads.dispatch.workers import WORKER, beat_tick, due_leads_create, worker_env
 from tests.processes import running, wait_for
 

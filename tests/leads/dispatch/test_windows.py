@@ -160,3 +160,44 @@ def test_the_dispatcher_reschedules_a_lead_outside_its_window_to_the_next_openin
         f"outside calling window until {opening.astimezone(UTC).isoformat()}",
     )
     assert dials.call_ids == []
+
+
+def test_one_batch_reads_each_lead_s_window_in_its_own_zone(
+    make_template: Callable[..., Template], make_lead: Callable[..., Lead], dials: Dials
+) -> None:
+    # A window open now in one zone and closed in the other (they are 9½-10½ hours apart),
+    # not crossing midnight in the open one. A batch works out each zone's opening once:
+    # every lead must still get its own zone's.
+    open_zone, closed_zone = KOLKATA, NEW_YORK
+    if not 1 <= dt.datetime.now(open_zone).hour <= 21:
+        open_zone, closed_zone = NEW_YORK, KOLKATA
+    local = dt.datetime.now(open_zone)
+    windows = [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": f"{local.hour - 1:02d}:00",
+            "end": f"{local.hour + 2:02d}:00",
+        }
+    ]
+    template = make_template(
+        "zones", execution={**ALWAYS, "calling_windows": windows, "time_zone": "lead"}
+    )
+    numbers = {KOLKATA: ["+919812345678", "+919812345679"], NEW_YORK: ["+12125551234"]}
+    opened = [make_lead(template=template, phone=phone) for phone in numbers[open_zone]]
+    closed = [make_lead(template=template, phone=phone) for phone in numbers[closed_zone]]
+    # An explicit zone wins over the number's: a number of the open zone, read in the other.
+    closed.append(
+        make_lead(template=template, phone=numbers[open_zone][0], time_zone=closed_zone.key)
+    )
+
+    report = leads_dispatch_batch()
+
+    assert (report.claimed, len(report.dialled), report.rescheduled) == (4, 2, 2)
+    expected = next_opening(windows=windows, zone=closed_zone, at=dt.datetime.now(UTC))
+    assert expected is not None
+    for lead in opened:
+        lead.refresh_from_db()
+        assert (lead.status, lead.attempts) == ("dialing", 1)
+    for lead in closed:
+        lead.refresh_from_db()
+        assert (lead.status, lead.attempts, lead.next_attempt_at) == ("scheduled", 0, expected)

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -16,7 +15,6 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from breeze.celery import app as celery_app
 from calls.models import Call
 from leads.dispatch.reconcile import calls_reconcile_stuck
 from leads.models import Lead, LeadTransition
@@ -31,20 +29,17 @@ pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 LEADS = 1500
 
 
-@pytest.fixture
-def celery_not_eager() -> Iterator[None]:
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = True
-
-
 def _placements(client: redis.Redis) -> Counter[int]:
-    """Call ids waiting in the telephony queue (no worker consumes it in this test)."""
+    """Call ids waiting in the telephony queue (no worker consumes it in this test).
+
+    One message per batch, naming all its calls.
+    """
     counts: Counter[int] = Counter()
     for raw in cast("list[bytes]", client.lrange("telephony", 0, -1)):
         message = json.loads(raw)
+        assert message["headers"]["task"] == "telephony.tasks.calls_place_task"
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-        counts[args[0]] += 1
+        counts.update(args[0])
     return counts
 
 
