@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from telephony.providers.simulator.client import SimulatorResult
 from telephony.providers.simulator.dialer import simulator_dial
 from telephony.providers.simulator.persona import Persona
 from telephony.tokens import media_token_issue
+from templates_app.demo import demo_definition
 from templates_app.models import TemplateVersion
 from templates_app.services import template_create, template_version_publish
 from tests.calls.conftest import call, published  # noqa: F401 - shared fixtures
@@ -61,6 +64,27 @@ def published_template(
     return template_version_publish(version=template.versions.get())
 
 
+def orders_definition(provider: str, *, recording: str, caller: str) -> dict[str, Any]:
+    """The order-confirmation demo dialling through `provider` from `caller`, at any hour."""
+    definition = copy.deepcopy(demo_definition("order-confirmation"))
+    execution = definition["execution"]
+    # Any hour of any day, so the dispatcher never holds the lead for a window.
+    execution["calling_windows"] = [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00",
+            "end": "24:00",
+        }
+    ]
+    execution.pop("telephony_provider", None)
+    execution.pop("number_selection", None)
+    execution["telephony_providers"] = [
+        {"provider": provider, "caller_numbers": [caller], "number_selection": "first"}
+    ]
+    execution["recording"] = recording
+    return definition
+
+
 def new_call(
     version: TemplateVersion, *, provider: str = "simulator", payload: dict[str, Any] | None = None
 ) -> Call:
@@ -83,19 +107,19 @@ async def place(stack: Stack, row: Call, persona: Persona) -> tuple[Call, Simula
     return finished, result
 
 
-@pytest.fixture
-def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
+@contextmanager
+def stack_running(tmp_path: Path, *, port: int, **env: str) -> Iterator[Stack]:
+    """Daphne on `port` and a warm voice pool, with `env` added to their environment."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(f"{pool.PREFIX}*"):
         client.delete(key)
-    port = free_port()
     # The live-call feed goes from a worker to Daphne through the Redis channel layer.
-    env = subprocess_env(TEST_REDIS_CHANNEL_LAYER="1")
+    environment = subprocess_env(TEST_REDIS_CHANNEL_LAYER="1", **env)
     web = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "breeze.asgi:application"]
     voice = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", str(POOL_SIZE)]
     with (
-        running(web, env=env, log=tmp_path / "web.log"),
-        running(voice, env=env, log=tmp_path / "voice.log"),
+        running(web, env=environment, log=tmp_path / "web.log"),
+        running(voice, env=environment, log=tmp_path / "voice.log"),
     ):
         wait_for(
             lambda: healthy(f"http://127.0.0.1:{port}/healthz"),
@@ -110,3 +134,9 @@ def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
             log=tmp_path / "voice.log",
         )
         yield Stack(base_url=f"http://127.0.0.1:{port}", logs=tmp_path)
+
+
+@pytest.fixture
+def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
+    with stack_running(tmp_path, port=free_port()) as running_stack:
+        yield running_stack

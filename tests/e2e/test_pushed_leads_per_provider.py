@@ -10,7 +10,6 @@ Twilio's signed recording callback follows and the file is downloaded from its l
 
 from __future__ import annotations
 
-import copy
 import json
 import wave
 from collections.abc import Callable
@@ -33,11 +32,10 @@ from config.models import Membership
 from config.services import provider_credential_create
 from leads.models import Lead
 from leads.tasks import dispatch_due_leads
-from templates_app.demo import demo_definition
 from tests.calls.recordings.conftest import wav_bytes
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
-from tests.e2e.conftest import Stack, ended_call, published_template
+from tests.e2e.conftest import Stack, ended_call, orders_definition, published_template
 from tests.e2e.test_real_adapters import PROVIDER_IDS, SECRETS, _api, _completed, _converse
 from tests.e2e.test_recording import recording_stack, recordings_root  # noqa: F401 - fixtures
 from tests.processes import wait_for
@@ -51,26 +49,6 @@ PHONE = "+919812345678"
 # Not the credential's caller number: the call must come from the template's own list.
 TEMPLATE_CALLER = "+919800000042"
 HOOK_PATH = "/hooks/breeze"
-
-
-def _definition(provider: str, recording: str) -> dict[str, object]:
-    definition = copy.deepcopy(demo_definition("order-confirmation"))
-    execution = definition["execution"]
-    # Any hour of any day, so the dispatcher never holds the lead for a window.
-    execution["calling_windows"] = [
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "start": "00:00",
-            "end": "24:00",
-        }
-    ]
-    execution.pop("telephony_provider", None)
-    execution.pop("number_selection", None)
-    execution["telephony_providers"] = [
-        {"provider": provider, "caller_numbers": [TEMPLATE_CALLER], "number_selection": "first"}
-    ]
-    execution["recording"] = recording
-    return definition
 
 
 def _placement(provider: str, request: Request) -> tuple[str, str]:
@@ -112,7 +90,11 @@ def push_and_place(
         provider_credential_create(
             merchant=tenants.acme, provider=provider, secrets=SECRETS[provider]
         )
-        published_template(tenants.acme, f"orders-{provider}", _definition(provider, recording))
+        published_template(
+            tenants.acme,
+            f"orders-{provider}",
+            orders_definition(provider, recording=recording, caller=TEMPLATE_CALLER),
+        )
         pushed = operator_api.post(
             "/api/v1/leads",
             {
