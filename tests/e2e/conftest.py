@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ from telephony.providers.simulator.client import SimulatorResult
 from telephony.providers.simulator.dialer import simulator_dial
 from telephony.providers.simulator.persona import Persona
 from telephony.tokens import media_token_issue
-from templates_app.demo import demo_definition
 from templates_app.models import TemplateVersion
 from templates_app.services import template_create, template_version_publish
 from tests.calls.conftest import call, published  # noqa: F401 - shared fixtures
@@ -62,27 +60,6 @@ def published_template(
     """A one-off template for a test, created and published through the services."""
     template = template_create(merchant=merchant, slug=slug, name=slug, definition=definition)
     return template_version_publish(version=template.versions.get())
-
-
-def orders_definition(provider: str, *, recording: str, caller: str) -> dict[str, Any]:
-    """The order-confirmation demo dialling through `provider` from `caller`, at any hour."""
-    definition = copy.deepcopy(demo_definition("order-confirmation"))
-    execution = definition["execution"]
-    # Any hour of any day, so the dispatcher never holds the lead for a window.
-    execution["calling_windows"] = [
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "start": "00:00",
-            "end": "24:00",
-        }
-    ]
-    execution.pop("telephony_provider", None)
-    execution.pop("number_selection", None)
-    execution["telephony_providers"] = [
-        {"provider": provider, "caller_numbers": [caller], "number_selection": "first"}
-    ]
-    execution["recording"] = recording
-    return definition
 
 
 def new_call(

@@ -32,10 +32,11 @@ from config.models import Membership
 from config.services import provider_credential_create
 from leads.models import Lead
 from leads.tasks import dispatch_due_leads
+from templates_app.demo import demo_definition_dialling
 from tests.calls.recordings.conftest import wav_bytes
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
-from tests.e2e.conftest import Stack, ended_call, orders_definition, published_template
+from tests.e2e.conftest import Stack, ended_call, published_template
 from tests.e2e.test_real_adapters import PROVIDER_IDS, SECRETS, _api, _completed, _converse
 from tests.e2e.test_recording import recording_stack, recordings_root  # noqa: F401 - fixtures
 from tests.processes import wait_for
@@ -93,7 +94,9 @@ def push_and_place(
         published_template(
             tenants.acme,
             f"orders-{provider}",
-            orders_definition(provider, recording=recording, caller=TEMPLATE_CALLER),
+            demo_definition_dialling(
+                "order-confirmation", provider=provider, caller=TEMPLATE_CALLER, recording=recording
+            ),
         )
         pushed = operator_api.post(
             "/api/v1/leads",

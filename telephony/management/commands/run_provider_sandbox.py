@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -23,8 +24,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8010)
+        # Where BREEZE_PROVIDER_SANDBOX_URL says Breeze will look for it.
+        listen = urlsplit(settings.BREEZE_PROVIDER_SANDBOX_URL)
+        parser.add_argument("--host", default=listen.hostname or "127.0.0.1")
+        parser.add_argument("--port", type=int, default=listen.port or 8010)
         parser.add_argument(
             "--breeze-url",
             default=settings.PUBLIC_BASE_URL,
