@@ -11,19 +11,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import logging
 import math
 import time
 import uuid
+import wave
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 from xml.etree import ElementTree
 
 import aiohttp
+import numpy as np
 
+from telephony.providers.simulator.audio import PHONE_RATE, synthesize
 from telephony.providers.simulator.client import SimulatorResult, run_persona
-from telephony.providers.simulator.persona import PERSONAS
+from telephony.providers.simulator.persona import PERSONAS, Persona, Step
 from telephony.sandbox.numbers import Fate
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ class SandboxConfig:
     ring_seconds: float = 1.0
     step_seconds: float = 0.1
     bridge_seconds: float = 2.0
+    # How long answering-machine detection listens before its verdict (Twilio: 2-5 s).
+    detection_seconds: float = 2.5
     speed: float = 1.0
 
     def __post_init__(self) -> None:
@@ -112,6 +118,13 @@ class SandboxCall:
     deliveries: list[Delivery] = field(default_factory=list)
     conversation: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
+    # The sandbox's address as the client reached it (for URLs it hands out: recordings).
+    origin: str = ""
+    # Set when the call is recorded: where the vendor announces the file, and the file
+    # (what the customer heard, 8 kHz mono) once the call has ended.
+    record_callback: str = ""
+    recording_sid: str = ""
+    audio: bytearray = field(default_factory=bytearray)
     # What a REST request asked of the live call: hang up, or run a new document.
     hung_up: bool = False
     redirect: Answer = None
@@ -156,6 +169,7 @@ class SandboxCall:
             "ended_by": self.ended_by,
             "deliveries": [delivery.as_dict() for delivery in self.deliveries],
             "conversation": self.conversation,
+            "recording": self.recording_sid or None,
             "problems": list(self.problems),
         }
 
@@ -182,6 +196,16 @@ class Vendor:
     async def after_stream(self, call: SandboxCall) -> Answer:
         """What runs once the media stream ended by itself (the document's next verb)."""
         return None
+
+    async def recorded(self, call: SandboxCall) -> None:
+        """Announce the call's recording to `call.record_callback`, as the vendor does."""
+
+    def detects_machines(self, call: SandboxCall) -> bool:
+        """Whether the placement asked for asynchronous answering-machine detection."""
+        return False
+
+    async def machine_verdict(self, call: SandboxCall) -> None:
+        """Report who answered (a person, or `call.fate` MACHINE) to the detection callback."""
 
     def stream_ids(self, call: SandboxCall) -> tuple[str, str]:
         """(call id, stream id) as the vendor's `start` message names them."""
@@ -268,6 +292,8 @@ class Sandbox:
         call.ended = time.monotonic()
         call.status = final
         await vendor.notify(call, final)
+        if call.record_callback and call.answered is not None:
+            await vendor.recorded(call)
         call.finished = True
 
     async def _progress(self, vendor: Vendor, call: SandboxCall) -> str:
@@ -316,10 +342,16 @@ class Sandbox:
 
     async def _converse(self, vendor: Vendor, call: SandboxCall, stream: Stream) -> None:
         call_id, stream_id = vendor.stream_ids(call)
+        persona = MACHINE if call.fate is Fate.MACHINE else PERSONAS[self.config.persona]
+        detection = (
+            asyncio.create_task(self._detect(vendor, call))
+            if vendor.detects_machines(call)
+            else None
+        )
         try:
             result = await run_persona(
                 stream.url,
-                PERSONAS[self.config.persona],
+                persona,
                 call_sid=call_id,
                 stream_sid=stream_id,
                 account_sid=call.account,
@@ -333,9 +365,62 @@ class Sandbox:
             call.problems.append(f"media stream: {type(error).__name__}: {error}")
             call.conversation = {"error": str(error)}
             return
+        finally:
+            if detection is not None:
+                detection.cancel()
         call.conversation = conversation_summary(result)
+        call.audio += await asyncio.to_thread(line_audio, result)
         if result.hung_up_by in ("bot", "customer"):
             call.ended_by = call.ended_by or str(result.hung_up_by)
+
+    async def _detect(self, vendor: Vendor, call: SandboxCall) -> None:
+        """The detection verdict after it has listened a while, if the stream still runs."""
+        await asyncio.sleep(self.config.detection_seconds)
+        await vendor.machine_verdict(call)
+
+
+# Who answers a MACHINE number: a greeting, then it records whatever is said.
+MACHINE: Final = Persona(
+    name="answering-machine",
+    description="Greets, then records.",
+    steps=(
+        Step(say="please leave a message after the tone", wait_for_bot=False),
+        Step(silence_ms=60_000, wait_for_bot=False),
+    ),
+)
+
+
+def line_audio(result: SimulatorResult) -> bytes:
+    """The stream as a mono recording hears it: both sides at their call-time offsets.
+
+    8 kHz 16-bit PCM as long as the stream; the customer's lines are the same synthesized
+    speech the persona sent (cached), the bot's what the customer heard of it.
+    """
+    line = np.zeros(round(result.duration_s * PHONE_RATE), dtype=np.int32)
+    spoken = [(turn.start, turn.pcm) for turn in result.bot_turns] + [
+        (turn.start, synthesize(turn.text)) for turn in result.customer_turns
+    ]
+    for start, pcm in spoken:
+        offset = round(start * PHONE_RATE)
+        samples = np.frombuffer(pcm, dtype="<i2")[: max(len(line) - offset, 0)]
+        line[offset : offset + len(samples)] += samples
+    clipped: bytes = np.clip(line, -32768, 32767).astype("<i2").tobytes()
+    return clipped
+
+
+def wav_bytes(pcm: bytes) -> bytes:
+    """8 kHz 16-bit mono PCM as a WAV file."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(PHONE_RATE)
+        wav.writeframes(pcm)
+    return out.getvalue()
+
+
+def recording_of(calls: Mapping[str, SandboxCall], sid: str) -> SandboxCall | None:
+    return next((call for call in calls.values() if call.recording_sid == sid), None)
 
 
 def document_root(call: SandboxCall, text: str) -> ElementTree.Element | None:

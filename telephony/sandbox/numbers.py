@@ -22,6 +22,8 @@ class Fate(enum.StrEnum):
     BUSY = "busy"
     NO_ANSWER = "no_answer"
     FAILED = "failed"
+    # Answered by an answering machine (what detection, when asked for, reports).
+    MACHINE = "machine"
 
 
 MAGIC_NUMBERS: Final[dict[str, Fate]] = {
@@ -32,6 +34,7 @@ MAGIC_NUMBERS: Final[dict[str, Fate]] = {
     "+15005550486": Fate.BUSY,
     "+15005550408": Fate.NO_ANSWER,
     "+15005550404": Fate.FAILED,
+    "+15005550777": Fate.MACHINE,
 }
 
 REFUSED: Final = frozenset(

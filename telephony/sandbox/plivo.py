@@ -24,6 +24,8 @@ from telephony.sandbox.engine import (
     Vendor,
     bridge_or_hang_up,
     document_root,
+    recording_of,
+    wav_bytes,
 )
 from telephony.sandbox.numbers import Fate, fate_of
 from telephony.sandbox.web import basic_auth, json_answer, sandbox_of
@@ -110,6 +112,31 @@ class Plivo(Vendor):
         status, text = await self._signed(call, kind="answer", url=url, params=params)
         return plivo_xml_step(call, text) if status == 200 else None
 
+    def detects_machines(self, call: SandboxCall) -> bool:
+        return str(call.placement.get("machine_detection", "")).lower() == "true"
+
+    async def machine_verdict(self, call: SandboxCall) -> None:
+        """Asynchronous machine detection: the verdict goes to `machine_detection_url`."""
+        params = self._params(call, "in-progress", "MachineDetection") | {
+            "Machine": "true" if call.fate is Fate.MACHINE else "false"
+        }
+        url = str(call.placement.get("machine_detection_url", ""))
+        await self._signed(call, kind="amd", url=url, params=params)
+
+    async def recorded(self, call: SandboxCall) -> None:
+        """The `<Record>` element's `callbackUrl`, once the recorded session has ended."""
+        call.recording_sid = str(uuid.uuid4())
+        milliseconds = call.duration * 1000
+        params = self._params(call, "completed", "Record") | {
+            "RecordingID": call.recording_sid,
+            "RecordUrl": f"{call.origin}/plivo/recordings/{call.recording_sid}.wav",
+            "RecordingDuration": str(call.duration),
+            "RecordingDurationMs": str(milliseconds),
+            "RecordingStartMs": "0",
+            "RecordingEndMs": str(milliseconds),
+        }
+        await self._signed(call, kind="recording", url=call.record_callback, params=params)
+
     async def transfer(self, call: SandboxCall, url: str) -> None:
         """The leg fetches new XML (`calls.transfer` with `aleg_url`), which replaces the running one."""
         params = self._params(call, "in-progress", "Transfer")
@@ -124,6 +151,9 @@ def plivo_xml_step(call: SandboxCall, xml: str) -> Answer:
     root = document_root(call, xml)
     if root is None:
         return None
+    record = root.find("./Record")
+    if record is not None and record.get("recordSession") == "true":
+        call.record_callback = record.get("callbackUrl", "")
     stream = root.find("./Stream")
     if stream is not None:
         return Stream(url=(stream.text or "").strip())
@@ -167,6 +197,7 @@ async def create_call(request: web.Request) -> web.Response:
         caller=str(body["from"]),
         fate=fate,
         placement=body | {"request_uuid": request_uuid},
+        origin=f"{request.scheme}://{request.host}",
     )
     sandbox.start(Plivo(sandbox), call)
     answer = {"api_id": str(uuid.uuid4()), "message": "call fired", "request_uuid": request_uuid}
@@ -227,8 +258,39 @@ async def transfer_call(request: web.Request) -> web.Response:
     return json_answer({"api_id": str(uuid.uuid4()), "message": "call transferred"}, status=202)
 
 
+async def recording_details(request: web.Request) -> web.Response:
+    token = _authorised(request)
+    if isinstance(token, web.Response):
+        return token
+    call = recording_of(sandbox_of(request).calls, request.match_info["recording_id"])
+    if call is None or call.account != request.match_info["auth_id"]:
+        return plivo_error(404, "not found")
+    return json_answer(
+        {
+            "api_id": str(uuid.uuid4()),
+            "call_uuid": call.sid,
+            "recording_id": call.recording_sid,
+            "recording_duration_ms": str(call.duration * 1000),
+            "recording_format": "wav",
+            "recording_type": "session",
+            "recording_url": f"{call.origin}/plivo/recordings/{call.recording_sid}.wav",
+            "add_time": call.created_at.strftime("%Y-%m-%d %H:%M:%S.%f+00:00"),
+        }
+    )
+
+
+async def recording_file(request: web.Request) -> web.Response:
+    """Plivo's recording URLs are public links; Breeze's download with credentials works too."""
+    call = recording_of(sandbox_of(request).calls, request.match_info["recording_id"])
+    if call is None:
+        return plivo_error(404, "not found")
+    return web.Response(body=wav_bytes(bytes(call.audio)), content_type="audio/x-wav")
+
+
 def routes() -> list[web.RouteDef]:
     return [
+        web.get("/plivo/v1/Account/{auth_id}/Recording/{recording_id}/", recording_details),
+        web.get("/plivo/recordings/{recording_id}.wav", recording_file),
         web.post(API, create_call),
         web.get(API + "{uuid}/", get_call),
         web.delete(API + "{uuid}/", hang_up_call),

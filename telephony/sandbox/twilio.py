@@ -8,6 +8,7 @@ Calls are created, fetched and updated as the `twilio` SDK asks; errors use Twil
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -24,6 +25,8 @@ from telephony.sandbox.engine import (
     bridge_or_hang_up,
     document_root,
     new_sid,
+    recording_of,
+    wav_bytes,
 )
 from telephony.sandbox.numbers import Fate, fate_of
 from telephony.sandbox.web import basic_auth, json_answer, rfc2822, sandbox_of
@@ -107,14 +110,62 @@ class Twilio(Vendor):
         method = str(call.placement.get("StatusCallbackMethod", "POST")).upper()
         await self._signed(call, kind=f"status:{status}", url=url, method=method, params=params)
 
+    async def recorded(self, call: SandboxCall) -> None:
+        """`RecordingStatusCallback` with the `completed` recording, once the call has ended."""
+        call.recording_sid = new_sid("RE")
+        path = f"/2010-04-01/Accounts/{call.account}/Recordings/{call.recording_sid}"
+        params = {
+            "AccountSid": call.account,
+            "CallSid": call.sid,
+            "RecordingChannels": "1",
+            "RecordingDuration": str(call.duration),
+            "RecordingSid": call.recording_sid,
+            "RecordingSource": "OutboundAPI",
+            "RecordingStartTime": rfc2822(call.created_at),
+            "RecordingStatus": "completed",
+            "RecordingUrl": f"{call.origin}/twilio{path}",
+        }
+        method = str(call.placement.get("RecordingStatusCallbackMethod", "POST")).upper()
+        await self._signed(
+            call, kind="recording", url=call.record_callback, method=method, params=params
+        )
+
+    def _answered_by(self, call: SandboxCall) -> str:
+        if call.fate is not Fate.MACHINE:
+            return "human"
+        detect = call.placement.get("MachineDetection")
+        return "machine_end_beep" if detect == "DetectMessageEnd" else "machine_start"
+
+    def detects_machines(self, call: SandboxCall) -> bool:
+        return bool(call.placement.get("MachineDetection")) and (
+            call.placement.get("AsyncAmd") == "true"
+        )
+
+    async def machine_verdict(self, call: SandboxCall) -> None:
+        """Asynchronous AMD: the verdict goes to `AsyncAmdStatusCallback`."""
+        params = {
+            "AccountSid": call.account,
+            "AnsweredBy": self._answered_by(call),
+            "CallSid": call.sid,
+            "MachineDetectionDuration": str(round(self.sandbox.config.detection_seconds * 1000)),
+        }
+        url = str(call.placement.get("AsyncAmdStatusCallback", ""))
+        method = str(call.placement.get("AsyncAmdStatusCallbackMethod", "POST")).upper()
+        await self._signed(call, kind="amd", url=url, method=method, params=params)
+
     async def answer(self, call: SandboxCall) -> Answer:
         url = str(call.placement.get("Url", ""))
         inline = str(call.placement.get("Twiml", ""))
         if not url:
             return twiml_step(call, inline)
         method = str(call.placement.get("Method", "POST")).upper()
+        params = self._params(call, "in-progress")
+        if call.placement.get("MachineDetection") and not self.detects_machines(call):
+            # Synchronous AMD: Twilio asks the answer URL once it knows who answered.
+            await asyncio.sleep(self.sandbox.config.detection_seconds)
+            params["AnsweredBy"] = self._answered_by(call)
         status, text = await self._signed(
-            call, kind="answer", url=url, method=method, params=self._params(call, "in-progress")
+            call, kind="answer", url=url, method=method, params=params
         )
         if status != 200:
             # Twilio plays its "application error" message and hangs up.
@@ -213,7 +264,10 @@ async def create_call(request: web.Request) -> web.Response:
         caller=caller,
         fate=fate,
         placement=placement,
+        origin=f"{request.scheme}://{request.host}",
     )
+    if placement.get("Record") == "true":
+        call.record_callback = placement.get("RecordingStatusCallback", "")
     sandbox.start(Twilio(sandbox), call)
     return json_answer(_resource(call), status=201)
 
@@ -254,8 +308,20 @@ async def update_call(request: web.Request) -> web.Response:
     return json_answer(_resource(call))
 
 
+async def recording_file(request: web.Request) -> web.Response:
+    """A recording's media (`.wav`), with the account's credentials."""
+    token = _authorised(request)
+    if isinstance(token, web.Response):
+        return token
+    call = recording_of(sandbox_of(request).calls, request.match_info["sid"])
+    if call is None or call.account != request.match_info["account"]:
+        return twilio_error(404, 20404, "The requested resource was not found")
+    return web.Response(body=wav_bytes(bytes(call.audio)), content_type="audio/x-wav")
+
+
 def routes() -> list[web.RouteDef]:
     return [
+        web.get(API + "/Recordings/{sid}.wav", recording_file),
         web.post(f"{API}/Calls.json", create_call),
         web.get(API + "/Calls/{sid}.json", fetch_call),
         web.post(API + "/Calls/{sid}.json", update_call),

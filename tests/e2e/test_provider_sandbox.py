@@ -9,10 +9,11 @@ from __future__ import annotations
 import io
 import json
 import urllib.request
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from django.conf import LazySettings
@@ -21,6 +22,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from calls.models import Call
+from calls.recordings.models import Recording
 from config.models import Membership
 from config.services import provider_credential_create
 from leads.models import Lead
@@ -36,6 +38,7 @@ from tests.e2e.conftest import (
     published_template,
     stack_running,
 )
+from tests.e2e.test_recording import recordings_root  # noqa: F401 - a fixture
 from tests.processes import BIN, running, subprocess_env, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
@@ -110,7 +113,15 @@ def sandbox_stack(
         yield SandboxStack(stack=stack, sandbox_url=sandbox)
 
 
-Push = Callable[[str, str], Lead]
+class Push(Protocol):
+    def __call__(
+        self,
+        provider: str,
+        phone: str,
+        *,
+        recording: str = "off",
+        voicemail: dict[str, str] | None = None,
+    ) -> Lead: ...
 
 
 @pytest.fixture
@@ -120,19 +131,24 @@ def push(tenants: Tenants, member_of_acme: Callable[[str], User]) -> Push:
     api.force_authenticate(user=member_of_acme(Membership.Role.OPERATOR))
     configured: set[str] = set()
 
-    def push_lead(provider: str, phone: str) -> Lead:
+    def push_lead(
+        provider: str,
+        phone: str,
+        *,
+        recording: str = "off",
+        voicemail: dict[str, str] | None = None,
+    ) -> Lead:
         if provider not in configured:
             configured.add(provider)
             provider_credential_create(
                 merchant=tenants.acme, provider=provider, secrets=SANDBOX_SECRETS[provider]
             )
-            published_template(
-                tenants.acme,
-                f"orders-{provider}",
-                demo_definition_dialling(
-                    "order-confirmation", provider=provider, caller=SANDBOX_CALLER
-                ),
+            definition = demo_definition_dialling(
+                "order-confirmation", provider=provider, caller=SANDBOX_CALLER, recording=recording
             )
+            if voicemail is not None:
+                definition["voicemail"] = voicemail
+            published_template(tenants.acme, f"orders-{provider}", definition)
         pushed = api.post(
             "/api/v1/leads",
             {
@@ -345,3 +361,78 @@ def test_the_make_run_demo_pushes_a_sandbox_lead_that_ends_confirmed(
         call.provider_call_id,
         "+919812345678",
     )
+
+
+@pytest.mark.parametrize(
+    ("provider", "source"),
+    [("twilio", Recording.Source.TWILIO), ("plivo", Recording.Source.PLIVO)],
+)
+def test_a_call_the_provider_records_is_downloaded_from_the_sandbox(
+    provider: str,
+    source: str,
+    recordings_root: Path,  # noqa: F811 - the fixture imported above
+    sandbox_stack: SandboxStack,
+    push: Push,
+) -> None:
+    lead = push(provider, CUSTOMER, recording="provider")
+
+    call = Call.objects.get(lead=lead)
+    wait_for(lambda: ended_call(call.pk), timeout=60, what=f"call {call.pk} to end")
+    record = sandbox_stack.finished(Call.objects.get(pk=call.pk).provider_call_id)
+    recording = wait_for(
+        lambda: Recording.objects.filter(call=call, status=Recording.Status.STORED).first(),
+        timeout=20,
+        what="the provider's recording to be stored",
+    )
+
+    assert (recording.source, recording.provider_recording_id) == (source, record["recording"])
+    # The recording is the stream, both sides, as long as the conversation lasted.
+    assert recording.duration_seconds is not None
+    assert abs(recording.duration_seconds - record["conversation"]["seconds"]) < 0.05
+    assert [d["kind"] for d in record["deliveries"]][-2:] == ["status:completed", "recording"]
+    assert [d["status"] for d in record["deliveries"]][-1] == 204
+    stored = (recordings_root / recording.storage_name).read_bytes()
+    with wave.open(io.BytesIO(stored), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
+        assert abs(wav.getnframes() / 8000 - recording.duration_seconds) < 0.001
+
+
+@pytest.mark.parametrize(
+    ("provider", "deliveries"),
+    [
+        (
+            "twilio",
+            [
+                ("status:initiated", 204),
+                ("status:ringing", 204),
+                ("status:in-progress", 204),
+                ("answer", 200),
+                ("amd", 204),
+                ("status:completed", 204),
+            ],
+        ),
+        (
+            "plivo",
+            [("status:ringing", 204), ("answer", 200), ("amd", 204), ("status:completed", 204)],
+        ),
+    ],
+)
+def test_an_answering_machine_is_detected_and_hung_up_on(
+    provider: str, deliveries: list[tuple[str, int]], sandbox_stack: SandboxStack, push: Push
+) -> None:
+    lead = push(provider, "+15005550777", voicemail={"action": "hangup"})
+
+    call = Call.objects.get(lead=lead)
+    ended = wait_for(lambda: ended_call(call.pk), timeout=60, what=f"call {call.pk} to end")
+    record = sandbox_stack.finished(ended.provider_call_id)
+
+    assert (ended.disposition, ended.end_reason) == (
+        Call.Disposition.VOICEMAIL,
+        "provider_voicemail",
+    )
+    assert [(d["kind"], d["status"]) for d in record["deliveries"]] == deliveries
+    # Breeze hung up on the machine through the provider's API.
+    assert (record["ended_by"], record["problems"]) == ("rest", [])
+    assert record["conversation"]["hung_up_by"] == "provider"
+    lead.refresh_from_db()
+    assert (lead.status, lead.last_disposition) == ("scheduled", "voicemail")
