@@ -202,6 +202,15 @@ def _scheduled_at(value: Any, errors: Errors) -> dt.datetime | None:
             Problem("naive_datetime", "Include a UTC offset (…+05:30 or …Z).")
         ]
         return None
+    try:
+        # 9999-12-31T23:59-14:00 parses, but is past the last datetime Python can hold in
+        # UTC: storing it would half-succeed (the row written, its answer failing).
+        in_range = 1 < parsed.astimezone(dt.UTC).year < 9999
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        errors["scheduled_at"] = [Problem("invalid", "Out of range (years 2 to 9998).")]
+        return None
     return parsed
 
 

@@ -48,6 +48,8 @@ class CallSerializer(serializers.ModelSerializer[Call]):
             "disposition",
             "outcome",
             "end_reason",
+            "llm_fallback_at",
+            "llm_fallback_reason",
             "created_at",
             "started_at",
             "answered_at",

@@ -28,7 +28,7 @@ from calls.webhooks.services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
-from config.api.pagination import CreatedCursorPagination
+from config.api.pagination import CursorListMixin
 from config.api.permissions import ResourceView
 from config.models import Merchant
 from config.selectors import merchant_ids_allowing
@@ -73,17 +73,14 @@ def _merchant_for_create(request: Request, slug: str | None) -> Merchant:
     return merchants.get()
 
 
-class WebhookEndpointListApi(ResourceView):
+class WebhookEndpointListApi(CursorListMixin, ResourceView):
     resource = Resource.WEBHOOK
 
     @extend_schema(responses=WebhookEndpointSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(
-            webhook_endpoint_list(user=request.user), request, view=self
+        return self.paginated_response(
+            request, webhook_endpoint_list(user=request.user), WebhookEndpointSerializer
         )
-        assert page is not None
-        return paginator.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
     @extend_schema(
         request=WebhookEndpointInputSerializer,
@@ -170,7 +167,7 @@ class WebhookEndpointRotateSecretApi(ResourceView):
         return Response(WebhookSecretSerializer(body).data)
 
 
-class WebhookDeliveryListApi(ResourceView):
+class WebhookDeliveryListApi(CursorListMixin, ResourceView):
     resource = Resource.WEBHOOK
 
     @extend_schema(
@@ -188,10 +185,7 @@ class WebhookDeliveryListApi(ResourceView):
             event_id=chosen.get("event_id", ""),
             endpoint_id=chosen.get("endpoint"),
         )
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(deliveries, request, view=self)
-        assert page is not None
-        return paginator.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+        return self.paginated_response(request, deliveries, WebhookDeliverySerializer)
 
 
 class WebhookDeliveryDetailApi(ResourceView):

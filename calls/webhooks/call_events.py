@@ -51,6 +51,12 @@ def _extraction(call: Call) -> dict[str, Any] | None:
     return {"status": call.extraction_status, **call.extraction}
 
 
+def _llm_fallback(call: Call) -> dict[str, Any] | None:
+    if call.llm_fallback_at is None:
+        return None
+    return {"at": _time(call.llm_fallback_at), "reason": call.llm_fallback_reason}
+
+
 def _completed(call: Call) -> dict[str, Any]:
     turns = list(call.turns.all())
     return {
@@ -76,6 +82,7 @@ def _completed(call: Call) -> dict[str, Any]:
         "outcome_fields": call.outcome_fields,
         "recording_url": call_recording_url(call_id=call.pk),
         "extraction": _extraction(call),
+        "llm_fallback": _llm_fallback(call),
         "latency": _latency([turn.latency_ms for turn in turns if turn.latency_ms is not None]),
     }
 

@@ -90,6 +90,15 @@ _EXTRACTION: Schema = {
     },
 }
 
+_LLM_FALLBACK: Schema = {
+    "type": ["object", "null"],
+    "description": "When and why the call's LLM failed and the rules engine answered the rest "
+    "of the call; null when the LLM answered throughout (or the template uses rules).",
+    "required": ["at", "reason"],
+    "additionalProperties": False,
+    "properties": {"at": _TIME, "reason": {"type": "string"}},
+}
+
 _LEAD: Schema = {
     "lead_id": {"type": "integer"},
     "status": {"type": "string"},
@@ -129,6 +138,7 @@ DATA_SCHEMAS: dict[EventType, Schema] = {
             "outcome_fields": _FIELDS,
             "recording_url": {"type": ["string", "null"]},
             "extraction": _EXTRACTION,
+            "llm_fallback": _LLM_FALLBACK,
             "latency": _LATENCY,
         }
     ),

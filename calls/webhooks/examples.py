@@ -65,6 +65,7 @@ EXAMPLE_DATA: dict[EventType, dict[str, Any]] = {
             "fields": {"ship_confirmed": True, "delivery_date": None},
             "errors": [],
         },
+        "llm_fallback": None,
         "latency": {"answers": 1, "median_ms": 612, "p95_ms": 612, "max_ms": 612},
     },
     EventType.OUTCOME_UPDATED: {

@@ -12,9 +12,14 @@ from rest_framework.serializers import BaseSerializer
 
 
 class CreatedCursorPagination(CursorPagination):
-    """Newest first, 50 a page; `?page_size=` up to 500."""
+    """Newest first, 50 a page; `?page_size=` up to 500.
 
-    ordering = "-created_at"
+    A bulk push stores 10,000 leads with one `created_at`. The cursor then steps through the
+    tie by offset, which is only right if every page sees the tied rows in the same order;
+    PostgreSQL promises no order among equal keys, so the id breaks the tie.
+    """
+
+    ordering = ("-created_at", "-pk")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500

@@ -52,6 +52,32 @@ _VALIDATION_ERROR = {
     }
 }
 
+
+def _error(type_: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"type": type_, "message": message}}
+
+
+def _invalid(name: str, field: str, code: str, message: str) -> OpenApiExample:
+    """A 400 naming one field, in the API's error format."""
+    fields = [{"field": field, "code": code, "message": message}]
+    value = {"error": {"type": "validation_error", "message": "Invalid input.", "fields": fields}}
+    return OpenApiExample(name, value=value, response_only=True, status_codes=["400"])
+
+
+_FORBIDDEN = OpenApiExample(
+    "A viewer's key (403)",
+    value=_error("permission_denied", "You do not have permission to perform this action."),
+    response_only=True,
+    status_codes=["403"],
+)
+# Another merchant's lead answers exactly like an id never used.
+_LEAD_NOT_FOUND = OpenApiExample(
+    "Not a lead of your merchants (404)",
+    value=_error("not_found", "No such lead."),
+    response_only=True,
+    status_codes=["404"],
+)
+
 LEAD_PUSH = [
     OpenApiExample("Push a lead", value=_PUSH, request_only=True),
     OpenApiExample("Created (201) or the same key again (200)", value=_LEAD, response_only=True),
@@ -72,6 +98,7 @@ LEAD_PUSH = [
         response_only=True,
         status_codes=["409"],
     ),
+    _FORBIDDEN,
 ]
 LEAD_BULK = [
     OpenApiExample(
@@ -96,23 +123,11 @@ LEAD_BULK = [
         },
         response_only=True,
     ),
-    OpenApiExample(
+    _invalid(
         "One bad item refuses the batch (400)",
-        value={
-            "error": {
-                "type": "validation_error",
-                "message": "Invalid input.",
-                "fields": [
-                    {
-                        "field": "leads.3.phone",
-                        "code": "invalid_phone",
-                        "message": "Not a phone number.",
-                    }
-                ],
-            }
-        },
-        response_only=True,
-        status_codes=["400"],
+        "leads.3.phone",
+        "invalid_phone",
+        "Not a phone number.",
     ),
     OpenApiExample(
         "Over 10,000 leads (413)",
@@ -125,17 +140,13 @@ LEAD_BULK = [
         response_only=True,
         status_codes=["413"],
     ),
+    _FORBIDDEN,
 ]
 LEAD_LIST = [
-    OpenApiExample(
-        "A page of leads",
-        value={
-            "next": "https://breeze.example.com/api/v1/leads?cursor=cD0yMDI2",
-            "previous": None,
-            "results": [_LEAD],
-        },
-        response_only=True,
-    ),
+    # One lead: drf-spectacular wraps a list view's example in the cursor page itself.
+    OpenApiExample("A page of leads", value=_LEAD, response_only=True),
+    _invalid("Unknown status (400)", "status", "invalid_choice", '"lost" is not a valid choice.'),
+    _FORBIDDEN,
 ]
 LEAD_DETAIL = [
     OpenApiExample(
@@ -175,6 +186,8 @@ LEAD_DETAIL = [
         },
         response_only=True,
     ),
+    _FORBIDDEN,
+    _LEAD_NOT_FOUND,
 ]
 LEAD_CANCEL = [
     OpenApiExample("Cancel", value={"reason": "customer already confirmed"}, request_only=True),
@@ -185,19 +198,29 @@ LEAD_CANCEL = [
     ),
     OpenApiExample(
         "Already being called (409)",
-        value={"error": {"type": "conflict", "message": "A dialing lead cannot be cancelled."}},
+        value=_error("conflict", "A dialing lead cannot be cancelled."),
         response_only=True,
         status_codes=["409"],
     ),
+    _invalid(
+        "Reason too long (400)",
+        "reason",
+        "max_length",
+        "Ensure this field has no more than 300 characters.",
+    ),
+    _FORBIDDEN,
+    _LEAD_NOT_FOUND,
 ]
 LEAD_DISPATCH_NOW = [
     OpenApiExample("Due now", value=_LEAD, response_only=True),
     OpenApiExample(
         "Finished already (409)",
-        value={"error": {"type": "conflict", "message": "A completed lead cannot be dispatched."}},
+        value=_error("conflict", "A completed lead cannot be dispatched."),
         response_only=True,
         status_codes=["409"],
     ),
+    _FORBIDDEN,
+    _LEAD_NOT_FOUND,
 ]
 _IMPORT = {
     "id": 31,
@@ -218,6 +241,16 @@ _IMPORT = {
 }
 LEAD_IMPORT = [
     OpenApiExample(
+        "Upload a CSV",
+        value={
+            "file": "november.csv",
+            "template": "order-confirmation",
+            "execution_mode": "TELEPHONY",
+        },
+        request_only=True,
+        media_type="multipart/form-data",
+    ),
+    OpenApiExample(
         "Accepted (202)",
         value={
             **_IMPORT,
@@ -231,23 +264,22 @@ LEAD_IMPORT = [
         response_only=True,
         status_codes=["202"],
     ),
+    _invalid("No phone column (400)", "file", "invalid", "The header has no phone column."),
     OpenApiExample(
-        "No phone column (400)",
-        value={
-            "error": {
-                "type": "validation_error",
-                "message": "Invalid input.",
-                "fields": [
-                    {
-                        "field": "file",
-                        "code": "invalid",
-                        "message": "The header has no phone column.",
-                    }
-                ],
-            }
-        },
+        "Over 50 MB (413)",
+        value=_error("payload_too_large", "file: The file is larger than 52428800 bytes."),
         response_only=True,
-        status_codes=["400"],
+        status_codes=["413"],
+    ),
+    _FORBIDDEN,
+]
+LEAD_IMPORT_DETAIL = [
+    OpenApiExample("In progress", value=_IMPORT, response_only=True),
+    _FORBIDDEN,
+    OpenApiExample(
+        "Not an import of your merchants (404)",
+        value=_error("not_found", "No such import."),
+        response_only=True,
+        status_codes=["404"],
     ),
 ]
-LEAD_IMPORT_DETAIL = [OpenApiExample("In progress", value=_IMPORT, response_only=True)]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.parsers import MultiPartParser
@@ -15,8 +15,9 @@ from rest_framework.response import Response
 
 from calls.selectors import call_list_for_lead
 from config.api.errors import Conflict, PayloadTooLarge
-from config.api.pagination import CreatedCursorPagination
+from config.api.pagination import CursorListMixin
 from config.api.permissions import ResourceView
+from config.api.schema import error_response
 from config.ids import parse_id
 from config.types import Action, Resource
 from leads.api import examples
@@ -49,11 +50,13 @@ from leads.services import (
     leads_bulk_create,
 )
 
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input; `fields` names each problem."),
-    403: OpenApiResponse(description="The caller's role may not do this."),
-    404: OpenApiResponse(description="No such lead among the caller's merchants."),
-}
+# Each operation lists the errors it can answer, so each has an example in the schema.
+_INVALID = {400: error_response("Invalid input; `fields` names each problem.")}
+_FORBIDDEN = {403: error_response("The caller's role may not do this.")}
+_NOT_FOUND = {404: error_response("No such lead (or import) among the caller's merchants.")}
+_TOO_LARGE = {413: error_response("The body, bulk or CSV is over its limit.")}
+_PUSH_CONFLICT = {409: error_response("The idempotency key was used for a different lead.")}
+_STATE_CONFLICT = {409: error_response("The lead's status does not allow this.")}
 
 
 @contextmanager
@@ -82,12 +85,12 @@ def _json_object(request: Request) -> dict[str, Any]:
     return request.data
 
 
-class LeadListApi(ResourceView):
+class LeadListApi(CursorListMixin, ResourceView):
     resource = Resource.LEAD
 
     @extend_schema(
         parameters=[LeadListFilterSerializer],
-        responses={200: LeadSerializer(many=True)},
+        responses={200: LeadSerializer(many=True), **_INVALID, **_FORBIDDEN},
         examples=examples.LEAD_LIST,
     )
     def get(self, request: Request) -> Response:
@@ -107,14 +110,17 @@ class LeadListApi(ResourceView):
             # An unencoded + arrives as a space, which strip() removed.
             phone=f"+{phone.lstrip('+')}" if phone else None,
         ).select_related("merchant", "template_version")
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(leads, request, view=self)
-        assert page is not None
-        return paginator.get_paginated_response(LeadSerializer(page, many=True).data)
+        return self.paginated_response(request, leads, LeadSerializer)
 
     @extend_schema(
         request=LeadInputSerializer,
-        responses={201: LeadSerializer, 200: LeadSerializer, 409: OpenApiResponse(), **_ERRORS},
+        responses={
+            201: LeadSerializer,
+            200: LeadSerializer,
+            **_INVALID,
+            **_FORBIDDEN,
+            **_PUSH_CONFLICT,
+        },
         examples=examples.LEAD_PUSH,
     )
     def post(self, request: Request) -> Response:
@@ -139,8 +145,9 @@ class LeadBulkApi(ResourceView):
         responses={
             201: LeadBulkOutputSerializer,
             200: LeadBulkOutputSerializer,
-            413: OpenApiResponse(),
-            **_ERRORS,
+            **_INVALID,
+            **_FORBIDDEN,
+            **_TOO_LARGE,
         },
         examples=examples.LEAD_BULK,
     )
@@ -181,7 +188,10 @@ class _OneLeadView(ResourceView):
 
 
 class LeadDetailApi(_OneLeadView):
-    @extend_schema(responses={200: LeadDetailSerializer, **_ERRORS}, examples=examples.LEAD_DETAIL)
+    @extend_schema(
+        responses={200: LeadDetailSerializer, **_FORBIDDEN, **_NOT_FOUND},
+        examples=examples.LEAD_DETAIL,
+    )
     def get(self, request: Request, lead_id: int) -> Response:
         """One lead with its status history and its calls."""
         lead = self.lead_or_404(request, lead_id)
@@ -194,7 +204,7 @@ class LeadCancelApi(_OneLeadView):
 
     @extend_schema(
         request=LeadCancelInputSerializer,
-        responses={200: LeadSerializer, 409: OpenApiResponse(), **_ERRORS},
+        responses={200: LeadSerializer, **_INVALID, **_FORBIDDEN, **_NOT_FOUND, **_STATE_CONFLICT},
         examples=examples.LEAD_CANCEL,
     )
     def post(self, request: Request, lead_id: int) -> Response:
@@ -216,7 +226,7 @@ class LeadDispatchNowApi(_OneLeadView):
 
     @extend_schema(
         request=None,
-        responses={200: LeadSerializer, 409: OpenApiResponse(), **_ERRORS},
+        responses={200: LeadSerializer, **_FORBIDDEN, **_NOT_FOUND, **_STATE_CONFLICT},
         examples=examples.LEAD_DISPATCH_NOW,
     )
     def post(self, request: Request, lead_id: int) -> Response:
@@ -233,7 +243,7 @@ class LeadImportApi(ResourceView):
 
     @extend_schema(
         request={"multipart/form-data": LeadImportInputSerializer},
-        responses={202: LeadImportSerializer, 413: OpenApiResponse(), **_ERRORS},
+        responses={202: LeadImportSerializer, **_INVALID, **_FORBIDDEN, **_TOO_LARGE},
         examples=examples.LEAD_IMPORT,
     )
     def post(self, request: Request) -> Response:
@@ -255,7 +265,8 @@ class LeadImportDetailApi(ResourceView):
     resource = Resource.LEAD
 
     @extend_schema(
-        responses={200: LeadImportSerializer, **_ERRORS}, examples=examples.LEAD_IMPORT_DETAIL
+        responses={200: LeadImportSerializer, **_FORBIDDEN, **_NOT_FOUND},
+        examples=examples.LEAD_IMPORT_DETAIL,
     )
     def get(self, request: Request, import_id: int) -> Response:
         """An import's progress and its first 100 row errors."""

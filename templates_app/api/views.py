@@ -6,15 +6,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.pagination import CursorListMixin
 from config.api.permissions import ResourceView
 from config.selectors import merchant_list, merchant_secret_names
-from config.types import Resource
+from config.types import Action, Resource
 from templates_app.api.serializers import (
     TemplateDetailSerializer,
     TemplateFilterSerializer,
@@ -78,10 +76,15 @@ class TemplateVersionDetailApi(ResourceView):
         return Response(TemplateVersionDetailSerializer(version).data)
 
 
-class TemplateValidateApi(APIView):
-    """Validate a posted definition without storing it: `{valid, errors[], warnings[]}`."""
+class TemplateValidateApi(ResourceView):
+    """Validate a posted definition without storing it: `{valid, errors[], warnings[]}`.
 
-    permission_classes = [IsAdminUser]
+    Nothing is written, so it needs only the right to view templates: the admin's editor (a
+    session), people's JWTs and API keys alike, as docs/rbac.md says.
+    """
+
+    resource = Resource.TEMPLATE
+    action = Action.VIEW
 
     @extend_schema(
         request=TemplateValidateInputSerializer, responses=TemplateValidateOutputSerializer

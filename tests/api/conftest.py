@@ -21,6 +21,10 @@ from calls.models import Call
 from calls.recordings.models import Recording
 from calls.recordings.services import recording_store
 from calls.services import call_create
+from calls.webhooks.events import EventType
+from calls.webhooks.examples import EXAMPLE_DATA
+from calls.webhooks.models import WebhookDelivery
+from calls.webhooks.services import webhook_endpoint_create, webhook_event_emit
 from config.auth.principal import ApiKeyPrincipal
 from config.models import ApiKey, Membership, Merchant
 from config.services import api_key_create, api_key_revoke
@@ -54,7 +58,8 @@ def order_csv() -> bytes:
 
 @dataclass(frozen=True)
 class World:
-    """Row ids per merchant slug and kind (api_key, template, call, lead, lead_import, campaign)."""
+    """Row ids per merchant slug and kind (api_key, template, call, lead, lead_import, campaign,
+    webhook_endpoint, webhook_delivery)."""
 
     rows: dict[str, dict[str, int]]
 
@@ -95,6 +100,15 @@ def _populate(merchant: Merchant) -> dict[str, int]:
         merchant=merchant.slug,
         execution_mode="TELEPHONY_TEST",
     )
+    endpoint, _ = webhook_endpoint_create(
+        merchant_id=merchant.pk, url=f"https://{merchant.slug}.example.com/hooks"
+    )
+    # Its delivery is written now and would be sent on commit, which a test never reaches.
+    event_id = webhook_event_emit(
+        merchant_id=merchant.pk,
+        event_type=EventType.CALL_COMPLETED,
+        data=EXAMPLE_DATA[EventType.CALL_COMPLETED],
+    )
     return {
         "api_key": api_key.pk,
         "template": template.pk,
@@ -102,6 +116,8 @@ def _populate(merchant: Merchant) -> dict[str, int]:
         "lead": lead.pk,
         "lead_import": lead_import.pk,
         "campaign": campaign.pk,
+        "webhook_endpoint": endpoint.pk,
+        "webhook_delivery": WebhookDelivery.objects.get(event_id=event_id).pk,
     }
 
 

@@ -5,6 +5,10 @@
   never mutate, operators never touch API keys.
 - A list never shows another merchant's rows; a write naming another merchant writes nothing.
 - Revoked, expired, forged and malformed credentials are 401 in the error format.
+
+Not here: `GET /api/v1/dashboard` (tests/breeze/test_dashboard.py) and
+`POST /api/v1/daily/connect`, which needs a Daily credential and a fake Daily
+(tests/telephony/providers/daily/test_connect_*.py); the auth endpoints take no Bearer.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from calls.models import Call
+from calls.webhooks.models import WebhookDelivery, WebhookEndpoint
 from config.models import ApiKey
 from config.permissions import role_allows
 from config.types import Action, Resource
@@ -37,6 +42,8 @@ class Endpoint:
     row: str | None = None
     body: Body | None = field(default=None, compare=False)
     multipart: bool = False
+    # Succeeds once per row (DELETE): later callers allowed to do it find the row gone.
+    once: bool = False
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -73,6 +80,42 @@ OBJECT_ENDPOINTS = [
         )
         for verb in ("start", "pause", "resume", "stop")
     ),
+    Endpoint(
+        "GET", "/api/v1/webhook-endpoints/{id}", Resource.WEBHOOK, Action.VIEW, "webhook_endpoint"
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/webhook-endpoints/{id}",
+        Resource.WEBHOOK,
+        Action.CHANGE,
+        "webhook_endpoint",
+        body=lambda merchant: {"description": "changed"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/webhook-endpoints/{id}/rotate-secret",
+        Resource.WEBHOOK,
+        Action.CHANGE,
+        "webhook_endpoint",
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/webhook-endpoints/{id}",
+        Resource.WEBHOOK,
+        Action.DELETE,
+        "webhook_endpoint",
+        once=True,
+    ),
+    Endpoint(
+        "GET", "/api/v1/webhook-deliveries/{id}", Resource.WEBHOOK, Action.VIEW, "webhook_delivery"
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/webhook-deliveries/{id}/replay",
+        Resource.WEBHOOK,
+        Action.CHANGE,
+        "webhook_delivery",
+    ),
 ]
 LIST_ENDPOINTS = [
     Endpoint("GET", "/api/v1/api-keys", Resource.API_KEY, Action.VIEW, "api_key"),
@@ -80,9 +123,21 @@ LIST_ENDPOINTS = [
     Endpoint("GET", "/api/v1/calls", Resource.CALL, Action.VIEW, "call"),
     Endpoint("GET", "/api/v1/leads", Resource.LEAD, Action.VIEW, "lead"),
     Endpoint("GET", "/api/v1/campaigns", Resource.CAMPAIGN, Action.VIEW, "campaign"),
+    Endpoint("GET", "/api/v1/webhook-endpoints", Resource.WEBHOOK, Action.VIEW, "webhook_endpoint"),
+    Endpoint(
+        "GET", "/api/v1/webhook-deliveries", Resource.WEBHOOK, Action.VIEW, "webhook_delivery"
+    ),
 ]
 WRITE_ENDPOINTS = [
     Endpoint("POST", "/api/v1/api-keys", Resource.API_KEY, Action.ADD, body=_key_body),
+    # Writes nothing, but reads the named merchant's secret names: it must stay in the caller's.
+    Endpoint(
+        "POST",
+        "/api/v1/templates/validate",
+        Resource.TEMPLATE,
+        Action.VIEW,
+        body=lambda merchant: {"definition": {}, "merchant": merchant},
+    ),
     Endpoint("POST", "/api/v1/leads", Resource.LEAD, Action.ADD, body=lead_body),
     Endpoint(
         "POST",
@@ -111,6 +166,13 @@ WRITE_ENDPOINTS = [
             "lead_filter": {},
         },
     ),
+    Endpoint(
+        "POST",
+        "/api/v1/webhook-endpoints",
+        Resource.WEBHOOK,
+        Action.ADD,
+        body=lambda merchant: {"url": "https://new.example.com/hooks", "merchant": merchant},
+    ),
 ]
 ALL_ENDPOINTS = OBJECT_ENDPOINTS + LIST_ENDPOINTS + WRITE_ENDPOINTS
 
@@ -127,12 +189,19 @@ def _globex_state() -> list[Any]:
         list(LeadImport.objects.filter(merchant__slug="globex").values_list("pk")),
         list(Call.objects.filter(merchant__slug="globex").values_list("pk", "status")),
         list(Campaign.objects.filter(merchant__slug="globex").values_list("pk", "status")),
+        list(
+            WebhookEndpoint.objects.filter(merchant__slug="globex").values_list(
+                "pk", "description", "secret_ciphertext"
+            )
+        ),
+        list(WebhookDelivery.objects.filter(merchant__slug="globex").values_list("pk")),
     ]
 
 
 @pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=str)
 def test_object_endpoints(endpoint: Endpoint, world: World, callers: dict[str, APIClient]) -> None:
     before = _globex_state()
+    done = False
     for caller, client in callers.items():
         allowed = role_allows(_role(caller), endpoint.resource, endpoint.action)
         platform = _role(caller) == "platform_admin"
@@ -149,8 +218,11 @@ def test_object_endpoints(endpoint: Endpoint, world: World, callers: dict[str, A
             assert other.json()["error"]["type"] == (
                 "not_found" if allowed else "permission_denied"
             )
-        if allowed:
-            assert own.status_code < 400 or own.status_code == 409, (caller, own.json())
+        if allowed and endpoint.once and done:
+            assert own.status_code == 404, caller
+        elif allowed:
+            assert own.status_code < 400 or own.status_code == 409, (caller, own.content)
+            done = True
         else:
             assert own.status_code == 403, caller
         if not platform:

@@ -8,12 +8,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
 from playwright.sync_api import Page, expect
+from playwright.sync_api import Request as PlaywrightRequest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from calls.webhooks.events import EventType
 from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create, webhook_event_emit
+from leads.models import LeadImport
 from templates_app.models import Template
 from templates_app.services import template_load_demos
 from tests.browser.conftest import Web, log_in
@@ -91,3 +93,48 @@ def test_replay_a_failed_webhook_delivery(
         event_id,
         "succeeded",
     )
+
+
+def test_an_imports_progress_bar_follows_the_import_until_it_ends(
+    web: Web, page: Page, merchant_admin: User, tenants: Tenants
+) -> None:
+    """The bar polls the progress URL each second while the import runs, then stops."""
+    template_load_demos(merchant=tenants.acme)
+    lead_import = LeadImport.objects.create(
+        merchant=tenants.acme,
+        template=Template.objects.get(merchant=tenants.acme, slug="order-confirmation"),
+        execution_mode="TELEPHONY",
+        file="imports/nov.csv",
+        status=LeadImport.Status.RUNNING,
+        total_rows=1000,
+    )
+    progress_url = f"/admin/leads/leadimport/{lead_import.pk}/progress/"
+    polls: list[str] = []
+
+    def count_polls(request: PlaywrightRequest) -> None:
+        if progress_url in request.url:
+            polls.append(request.url)
+
+    page.on("request", count_polls)
+    log_in(page, web.base_url, merchant_admin)
+
+    page.goto(f"{web.base_url}/admin/leads/leadimport/{lead_import.pk}/change/")
+    bar, text = page.locator("progress"), page.locator(f'[data-progress-text="{progress_url}"]')
+    expect(text).to_have_text("Running: 0 / 1000 rows, 0 imported, 0 failed")
+    expect(bar).to_have_attribute("max", "1000")
+
+    LeadImport.objects.filter(pk=lead_import.pk).update(
+        processed_rows=500, ok_rows=490, failed_rows=10
+    )
+    expect(bar).to_have_js_property("value", 500)
+    expect(text).to_have_text("Running: 500 / 1000 rows, 490 imported, 10 failed")
+
+    LeadImport.objects.filter(pk=lead_import.pk).update(
+        status=LeadImport.Status.COMPLETED, processed_rows=1000, ok_rows=990
+    )
+    expect(text).to_have_text("Completed: 1000 / 1000 rows, 990 imported, 10 failed")
+    expect(bar).to_have_js_property("value", 1000)
+    polled = len(polls)
+    page.wait_for_timeout(2500)
+    assert len(polls) == polled  # no polling once the import has ended
+    assert polled >= 3

@@ -10,7 +10,13 @@ from rest_framework.test import APIClient
 
 from calls.models import Call, Turn
 from calls.selectors import LatencySummary, call_latency_summary
-from calls.services import call_create, call_end, call_record_turn, call_update_outcome
+from calls.services import (
+    call_create,
+    call_end,
+    call_record_llm_fallback,
+    call_record_turn,
+    call_update_outcome,
+)
 from config.models import Membership
 from templates_app.models import Template, TemplateVersion
 from templates_app.services import template_load_demos
@@ -91,6 +97,22 @@ def test_detail_shows_the_transcript_outcome_and_latency(
     }
     assert "media_token_nonce" not in body
     assert "worker_id" not in body
+    assert (body["llm_fallback_at"], body["llm_fallback_reason"]) == (None, "")
+
+
+def test_detail_says_when_and_why_the_rules_engine_took_over(
+    call: Call, member_of_acme: Callable[[str], User]
+) -> None:
+    call_record_llm_fallback(call_id=call.pk, reason="timeout: no answer within 5 s")
+    switched = Call.objects.get(pk=call.pk).llm_fallback_at
+    assert switched is not None
+
+    body = _as(member_of_acme(Role.VIEWER)).get(f"/api/v1/calls/{call.pk}").json()
+
+    assert (body["llm_fallback_at"], body["llm_fallback_reason"]) == (
+        switched.isoformat().replace("+00:00", "Z"),
+        "timeout: no answer within 5 s",
+    )
 
 
 def test_a_call_without_measured_answers_has_an_empty_summary() -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from config.auth.tokens import api_key_token_digest
 from config.models import ApiKey, Membership
 from config.services import api_key_create
+from tests.config.api.conftest import bearer
 from tests.conftest import Tenants
 
 Role = Membership.Role
@@ -46,6 +47,11 @@ def test_adding_a_key_shows_its_token_once(
     assert page.status_code == 200
     assert token not in page.content.decode()
     assert api_key.prefix in page.content.decode()
+    listing = client.get(reverse("admin:config_apikey_changelist")).content.decode()
+    assert (token not in listing, api_key.prefix in listing) == (True, True)
+    # The token shown is the working secret: it authenticates as an operator of Acme.
+    assert bearer(token).get("/api/v1/leads").status_code == 200
+    assert bearer(token).get("/api/v1/api-keys").status_code == 403
 
 
 def test_the_admin_refuses_a_past_expiry_and_another_merchant(

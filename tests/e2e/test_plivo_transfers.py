@@ -35,6 +35,7 @@ from tests.telephony.providers.conftest import PUBLIC
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
 
 AGENT_UUID = "b7c1e4a2-0000-4000-8000-000000000099"
+CUSTOMER_LEG = f"{test_plivo.CALLS_PATH}{test_plivo.CALL_UUID}/"
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def plivo_api(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPSe
         httpserver.expect_oneshot_request(test_plivo.CALLS_PATH, method="POST").respond_with_json(
             {"api_id": "a1", "message": "call fired", "request_uuid": request_uuid}, status=201
         )
+    httpserver.expect_oneshot_request(CUSTOMER_LEG, method="DELETE").respond_with_data(status=204)
     return httpserver
 
 
@@ -116,12 +118,14 @@ def test_an_unanswered_warm_transfer_on_plivo_returns_the_customer_to_the_bot(
         Call.Disposition.ANSWERED,
         ["ask", "__hold__", "ask", "confirmed"],
     )
-    # The customer placed, then the agent rung with the template's ring timeout.
-    placed = [json.loads(request.get_data(as_text=True)) for request, _ in plivo_api.log]
-    assert [request.path for request, _ in plivo_api.log] == [
-        test_plivo.CALLS_PATH,
-        test_plivo.CALLS_PATH,
+    # The customer placed, the agent rung with the template's ring timeout, and the bot's
+    # goodbye hangs the customer up through the same local API.
+    assert [(request.method, request.path) for request, _ in plivo_api.log] == [
+        ("POST", test_plivo.CALLS_PATH),
+        ("POST", test_plivo.CALLS_PATH),
+        ("DELETE", CUSTOMER_LEG),
     ]
+    placed = [json.loads(request.get_data(as_text=True)) for request, _ in plivo_api.log[:2]]
     # The worker's URLs are under the stack's own public base URL.
     agent_leg = placed[1]
     assert (

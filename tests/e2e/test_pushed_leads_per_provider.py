@@ -37,10 +37,11 @@ from tests.calls.recordings.conftest import wav_bytes
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
 from tests.e2e.conftest import Stack, ended_call, published_template
-from tests.e2e.test_real_adapters import PROVIDER_IDS, SECRETS, _api, _completed, _converse
+from tests.e2e.test_real_adapters import _api, _completed, _converse
 from tests.e2e.test_recording import recording_stack, recordings_root  # noqa: F401 - fixtures
 from tests.processes import wait_for
 from tests.telephony.providers import test_twilio
+from tests.telephony.providers.accounts import PROVIDER_IDS, SECRETS
 from tests.telephony.providers.conftest import PUBLIC
 from tests.telephony.providers.test_recordings import RECORDING_SID, TWILIO_MEDIA, _twilio_callback
 

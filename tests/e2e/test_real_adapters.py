@@ -29,20 +29,10 @@ from tests.calls.conftest import ORDER_PAYLOAD
 from tests.e2e.conftest import Stack, ended_call, new_call
 from tests.processes import wait_for
 from tests.telephony.providers import test_exotel, test_plivo, test_twilio
+from tests.telephony.providers.accounts import PROVIDER_IDS, SECRETS
 from tests.telephony.providers.conftest import PUBLIC
 
 pytestmark = [pytest.mark.processes, pytest.mark.e2e]
-
-SECRETS = {
-    "twilio": test_twilio.SECRETS,
-    "plivo": test_plivo.SECRETS,
-    "exotel": test_exotel.SECRETS,
-}
-PROVIDER_IDS = {
-    "twilio": test_twilio.CALL_SID,
-    "plivo": test_plivo.CALL_UUID,
-    "exotel": test_exotel.CALL_SID,
-}
 
 
 def _api(provider: str, server: HTTPServer, settings: LazySettings) -> None:

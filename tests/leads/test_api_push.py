@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -108,6 +109,8 @@ def test_every_problem_is_reported_at_once_by_field_path(operator_api: APIClient
     [
         ({"payload": ["A1042"]}, [("payload", "invalid")]),
         ({"scheduled_at": "next tuesday"}, [("scheduled_at", "invalid")]),
+        ({"scheduled_at": "9999-12-31T23:59:59-14:00"}, [("scheduled_at", "invalid")]),
+        ({"scheduled_at": "0001-01-01T00:00:00+14:00"}, [("scheduled_at", "invalid")]),
         ({"webhook_url": "javascript:alert(1)"}, [("webhook_url", "invalid")]),
         ({"template": ""}, [("template", "required")]),
         ({"template": "no-such-template"}, [("template", "not_found")]),
@@ -119,9 +122,13 @@ def test_malformed_fields(
     operator_api: APIClient, changes: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     response = operator_api.post("/api/v1/leads", push_body(**changes), format="json")
+    bulk = operator_api.post("/api/v1/leads/bulk", {"leads": [push_body(**changes)]}, format="json")
 
     assert response.status_code == 400
     assert error_fields(response) == expected
+    assert bulk.status_code == 400
+    assert error_fields(bulk) == [(f"leads.0.{field}", code) for field, code in expected]
+    assert Lead.objects.count() == 0
 
 
 def test_scheduled_at_with_an_offset_sets_the_first_attempt(operator_api: APIClient) -> None:
@@ -253,15 +260,61 @@ HOSTILE = {
     "customer_name": "Robert'); DROP TABLE leads_lead;--",
     "order_id": "<script>alert(1)</script>{order_total}",
     "order_total": "名前 🚀 \u202eevil? ${jndi:ldap://x} %s %n ../../etc/passwd",
+    # What COPY's text format would misread if a bulk's rows were not escaped.
+    "note": "tab\there\nnew line\r\\N \\. \\\\ end",
 }
 
 
-def test_unicode_and_injection_strings_are_stored_verbatim(operator_api: APIClient) -> None:
-    response = operator_api.post("/api/v1/leads", push_body(payload=HOSTILE), format="json")
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_unicode_and_injection_strings_are_stored_verbatim(
+    operator_api: APIClient, bulk: bool
+) -> None:
+    body = push_body(payload=HOSTILE, idempotency_key="k\t\\N 🚀")
+    if bulk:
+        response = operator_api.post("/api/v1/leads/bulk", {"leads": [body]}, format="json")
+    else:
+        response = operator_api.post("/api/v1/leads", body, format="json")
 
-    assert response.status_code == 201
-    assert response.json()["payload"] == HOSTILE
-    assert Lead.objects.get().payload == HOSTILE
+    assert response.status_code == 201, response.content
+    lead = Lead.objects.get()
+    assert (lead.payload, lead.idempotency_key) == (HOSTILE, "k\t\\N 🚀")
+    read = operator_api.get(f"/api/v1/leads/{lead.pk}").json()
+    assert (read["payload"], read["idempotency_key"]) == (HOSTILE, "k\t\\N 🚀")
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_half_a_surrogate_pair_is_malformed_json_and_a_whole_pair_an_emoji(
+    operator_api: APIClient, bulk: bool
+) -> None:
+    """`\\ud800` parses into a string PostgreSQL cannot store; it must never reach it."""
+    prefix = "leads.0." if bulk else ""
+
+    def post(raw: str) -> Any:
+        body = f'{{"leads": [{raw}]}}' if bulk else raw
+        path = "/api/v1/leads/bulk" if bulk else "/api/v1/leads"
+        return operator_api.post(path, body, content_type="application/json")
+
+    lone = post(
+        '{"template": "order-confirmation", "phone": "+919812345678", "idempotency_key": "k",'
+        ' "payload": {"customer_name": "A\\udfffB", "order_id": "A1", "order_total": "1"}}'
+    )
+    pair = post(
+        '{"template": "order-confirmation", "phone": "+919812345678", "idempotency_key": "k",'
+        ' "payload": {"customer_name": "A\\ud83d\\ude80B", "order_id": "A1", "order_total": "1"}}'
+    )
+
+    assert (lone.status_code, lone.json()) == (
+        400,
+        {
+            "error": {
+                "type": "parse_error",
+                "message": f"JSON parse error - {prefix}payload.customer_name holds half of a "
+                "surrogate pair (U+D800 to U+DFFF), which is not Unicode text.",
+            }
+        },
+    )
+    assert pair.status_code == 201, pair.content
+    assert list(Lead.objects.values_list("payload__customer_name", flat=True)) == ["A🚀B"]
 
 
 class TestIdempotency:
@@ -389,3 +442,44 @@ def test_nul_characters_are_refused_because_postgresql_cannot_store_them(
         ("idempotency_key", "null_character"),
         ("payload.order_id", "null_character"),
     ]
+
+
+def test_a_payload_nested_past_the_json_limit_is_refused_before_any_check(
+    operator_api: APIClient,
+) -> None:
+    """900 levels parse, but the recursive NUL check would hit Python's recursion limit."""
+    body = json.dumps(push_body(payload={"deep": "X"})).replace('"X"', "[" * 900 + "]" * 900)
+
+    response = operator_api.post("/api/v1/leads", body, content_type="application/json")
+
+    assert (response.status_code, response.json()["error"]["type"]) == (400, "parse_error")
+    assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_a_number_too_large_for_a_float_is_malformed_json(
+    operator_api: APIClient, bulk: bool
+) -> None:
+    """1e400 parses as infinity, which PostgreSQL's JSON cannot hold; 1.5e308 is kept."""
+    body = json.dumps(push_body(payload={**push_body()["payload"], "big": "X", "ok": "Y"}))
+    body = body.replace('"X"', "-1e400").replace('"Y"', "1.5e308")
+    fine = body.replace("-1e400", "1")
+    path = "/api/v1/leads/bulk" if bulk else "/api/v1/leads"
+    if bulk:
+        body, fine = f'{{"leads": [{body}]}}', f'{{"leads": [{fine}]}}'
+
+    refused = operator_api.post(path, body, content_type="application/json")
+    kept = operator_api.post(path, fine, content_type="application/json")
+
+    assert (refused.status_code, refused.json()["error"]) == (
+        400,
+        {
+            "type": "parse_error",
+            "message": f"JSON parse error - {'leads.0.' if bulk else ''}payload.big holds a "
+            "number too large for a float (over 1.8e308), which parses as infinity and cannot "
+            "be stored.",
+        },
+    )
+    assert kept.status_code == 201
+    # JSONB keeps the number exactly and hands it back as an integer.
+    assert list(Lead.objects.values_list("payload__ok", flat=True)) == [15 * 10**307]

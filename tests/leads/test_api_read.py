@@ -97,6 +97,21 @@ class TestList:
 
         assert seen == pushed[::-1]
 
+    def test_cursor_pages_through_a_bulk_sharing_one_creation_time(
+        self, operator_api: APIClient
+    ) -> None:
+        bulk = [push_body(phone=f"+9198{index:08d}") for index in range(120)]
+        pushed = operator_api.post("/api/v1/leads/bulk", {"leads": bulk}, format="json").json()
+        assert Lead.objects.values("created_at").distinct().count() == 1
+
+        for params in ({}, {"status": "scheduled"}):
+            page = operator_api.get("/api/v1/leads", {"page_size": "50", **params})
+            seen = ids(page)
+            while page.json()["next"]:
+                page = operator_api.get(page.json()["next"])
+                seen += ids(page)
+            assert seen == sorted((lead["id"] for lead in pushed["leads"]), reverse=True), params
+
     def test_only_the_callers_merchants(
         self,
         api: Callable[[str], APIClient],

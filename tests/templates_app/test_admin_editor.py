@@ -275,7 +275,7 @@ def test_validate_api_reports_errors_and_warnings(
     )
 
 
-def test_validate_api_needs_a_staff_login(client: Client, db: None) -> None:
+def test_validate_api_needs_credentials(client: Client, db: None) -> None:
     response = client.post(
         "/api/v1/templates/validate", {"definition": {}}, content_type="application/json"
     )

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from config.models import Membership
+from config.services import api_key_create, merchant_secret_set
 from templates_app.demo import demo_definition
 from templates_app.models import Template
 from templates_app.services import template_load_demos, template_save_draft, template_update
@@ -118,3 +119,47 @@ def test_another_merchants_template_is_not_found_anywhere(
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.json() == {"error": {"type": "not_found", "message": "Not found."}}
+
+
+@pytest.mark.parametrize("role", [Role.MERCHANT_ADMIN, Role.OPERATOR, Role.VIEWER])
+def test_an_api_key_validates_with_its_merchants_secrets_only(
+    role: str, demos: dict[str, Template], tenants: Tenants
+) -> None:
+    """Validating writes nothing, so every role's key may; it reads only its own merchant."""
+    merchant_secret_set(merchant=tenants.acme, name="coupon", value="SAVE10")
+    merchant_secret_set(merchant=tenants.globex, name="coupon", value="SAVE20")
+    _, token = api_key_create(merchant=tenants.acme, role=role, name="validator")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    definition = demos["acme/order-confirmation"].versions.get().definition
+    definition["nodes"][0]["say"] = "Use {coupon}."
+
+    with_secrets = client.post(
+        "/api/v1/templates/validate", {"definition": definition, "merchant": "acme"}, format="json"
+    )
+    without = client.post("/api/v1/templates/validate", {"definition": definition}, format="json")
+    foreign = client.post(
+        "/api/v1/templates/validate",
+        {"definition": definition, "merchant": "globex"},
+        format="json",
+    )
+
+    assert (with_secrets.status_code, with_secrets.json()) == (
+        200,
+        {"valid": True, "errors": [], "warnings": []},
+    )
+    assert (without.status_code, without.json()["valid"], without.json()["errors"]) == (
+        200,
+        False,
+        [
+            {
+                "path": "$.nodes[0].say",
+                "message": "{coupon} is not a declared variable, a template or merchant secret, "
+                "or a built-in",
+            }
+        ],
+    )
+    assert (foreign.status_code, foreign.json()["error"]["fields"]) == (
+        400,
+        [{"field": "merchant", "code": "invalid", "message": "no merchant 'globex'"}],
+    )

@@ -94,3 +94,9 @@ CELERY_BEAT_SCHEDULE["recording-download-sweeper"] = {
 CELERY_IMPORTS += ["calls.recordings.tasks", "telephony.recordings.tasks"]
 CELERY_TASK_ROUTES["calls.recordings.tasks.*"] = {"queue": "postcall"}
 CELERY_TASK_ROUTES["telephony.recordings.tasks.*"] = {"queue": "telephony"}
+# Calls that rang but never connected media and never heard back (telephony/unconnected.py).
+CELERY_BEAT_SCHEDULE["calls-unconnected-reconcile"] = {
+    "task": "telephony.tasks.calls_reconcile_unconnected_task",
+    "schedule": 60.0,
+    "options": {"queue": "telephony", "expires": 120},
+}

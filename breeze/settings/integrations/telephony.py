@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from breeze.settings.env import env_str
+from breeze.settings.env import env_int, env_str
 from breeze.settings.integrations.sandbox import sandbox_root
 
 # Empty means the SDK's own host (api.twilio.com, or TWILIO_EDGE/TWILIO_REGION if set).
@@ -22,3 +22,6 @@ TWILIO_HOLD_MUSIC_URL = env_str(
 PLIVO_HOLD_MUSIC_URL = env_str(
     "PLIVO_HOLD_MUSIC_URL", "https://s3.amazonaws.com/plivocloud/music.mp3"
 )
+# A call ringing this long with no media and no word from its provider is asked about, then
+# ended (telephony/unconnected.py). Providers give up ringing after 60 s by default.
+BREEZE_RING_TIMEOUT_SECONDS = env_int("BREEZE_RING_TIMEOUT_SECONDS", default=300)

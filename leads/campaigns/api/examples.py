@@ -67,7 +67,8 @@ def _conflict(message: str) -> OpenApiExample:
     )
 
 
-CAMPAIGN_LIST = [OpenApiExample("Campaigns", value=[_CAMPAIGN], response_only=True)]
+# One campaign: drf-spectacular wraps a list view's example in the cursor page itself.
+CAMPAIGN_LIST = [OpenApiExample("Campaigns", value=_CAMPAIGN, response_only=True)]
 CAMPAIGN_CREATE = [
     OpenApiExample(
         "From a CSV import",

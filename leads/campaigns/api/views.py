@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.errors import Conflict
-from config.api.pagination import CreatedCursorPagination
+from config.api.pagination import CursorListMixin
 from config.api.permissions import ResourceView
 from config.types import Action, Resource
 from leads.campaigns.api import examples
@@ -61,7 +61,7 @@ def service_errors() -> Iterator[None]:
         raise Conflict(error.message) from error
 
 
-class CampaignListApi(ResourceView):
+class CampaignListApi(CursorListMixin, ResourceView):
     resource = Resource.CAMPAIGN
 
     @extend_schema(
@@ -76,10 +76,7 @@ class CampaignListApi(ResourceView):
         campaigns = campaign_list(
             user=request.user, status=filters.validated_data.get("status")
         ).select_related("merchant")
-        paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(campaigns, request, view=self)
-        assert page is not None
-        return paginator.get_paginated_response(CampaignSerializer(page, many=True).data)
+        return self.paginated_response(request, campaigns, CampaignSerializer)
 
     @extend_schema(
         request=CampaignInputSerializer,

@@ -36,3 +36,36 @@ async def test_the_simulator_never_hangs_up_through_an_api(httpserver: HTTPServe
 
     assert await serializer.serialize(EndFrame()) is None
     assert httpserver.log == []
+
+
+PLIVO_START = {"event": "start", "start": {"streamId": "ST0001", "callId": "pl-call-1"}}
+PLIVO_SECRETS = {"plivo": {"auth_id": "MA0001", "auth_token": "ptok"}}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [204, 404])
+async def test_plivo_hangs_up_through_the_configured_api_base_url(
+    httpserver: HTTPServer, status: int
+) -> None:
+    httpserver.expect_request(
+        "/v1/Account/MA0001/Call/pl-call-1/", method="DELETE"
+    ).respond_with_data("", status=status)
+    with override_settings(PLIVO_API_BASE_URL=httpserver.url_for("/")):
+        serializer = build_serializer("plivo", PLIVO_START, credentials=PLIVO_SECRETS)
+
+    assert await serializer.serialize(EndFrame()) is None
+    # Once only, however many end frames follow.
+    assert await serializer.serialize(EndFrame()) is None
+
+    [(request, _)] = httpserver.log
+    assert request.authorization is not None
+    assert (request.authorization.username, request.authorization.password) == ("MA0001", "ptok")
+
+
+@pytest.mark.asyncio
+async def test_plivo_without_credentials_never_hangs_up(httpserver: HTTPServer) -> None:
+    with override_settings(PLIVO_API_BASE_URL=httpserver.url_for("/")):
+        serializer = build_serializer("plivo", PLIVO_START, credentials={})
+
+    assert await serializer.serialize(EndFrame()) is None
+    assert httpserver.log == []

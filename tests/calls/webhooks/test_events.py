@@ -9,7 +9,13 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from calls.live.services import call_live_status_publish
 from calls.models import Call
-from calls.services import call_end, call_mark_in_progress, call_record_turn, call_update_outcome
+from calls.services import (
+    call_end,
+    call_mark_in_progress,
+    call_record_llm_fallback,
+    call_record_turn,
+    call_update_outcome,
+)
 from calls.webhooks.events import EventType, event_schema, event_validation_errors
 from calls.webhooks.examples import example_event
 from calls.webhooks.models import WebhookDelivery
@@ -98,6 +104,26 @@ def test_call_services_emit_events_that_match_their_schemas(
     )
     assert completed["latency"] == {"answers": 1, "median_ms": 640, "p95_ms": 640, "max_ms": 640}
     assert completed["template"]["slug"] == "order-confirmation"
+    assert completed["llm_fallback"] is None
+
+
+@pytest.mark.django_db
+def test_call_completed_says_when_and_why_the_rules_engine_took_over(
+    tenants: Tenants, call: Call
+) -> None:
+    webhook_endpoint_create(merchant_id=tenants.acme.pk, url="https://merchant.example/hooks")
+    call_mark_in_progress(call_id=call.pk, worker_id="w1")
+    call_record_llm_fallback(call_id=call.pk, reason="server_error: 503 from the LLM")
+    call_end(call_id=call.pk, disposition="answered", end_reason="bot_ended")
+
+    delivery = WebhookDelivery.objects.get(event_type="call.completed")
+    switched = Call.objects.get(pk=call.pk).llm_fallback_at
+    assert switched is not None
+    assert delivery.payload["data"]["llm_fallback"] == {
+        "at": switched.isoformat(),
+        "reason": "server_error: 503 from the LLM",
+    }
+    assert event_validation_errors(delivery.payload) == []
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.conf import LazySettings
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from config.api.parsers import MAX_JSON_DEPTH
 from config.models import ApiKey, Membership
 
 Role = Membership.Role
@@ -103,3 +104,30 @@ def test_the_default_limit_fits_a_bulk_of_ten_thousand_leads(settings: LazySetti
     body = json.dumps({"leads": [lead] * 10_000})
 
     assert len(body) < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _definition_nested(levels: int) -> str:
+    """A validate body whose containers nest `levels` deep, the body itself counted."""
+    lists = levels - 2  # the body and its `definition` object are the first two
+    return '{"definition": {"x": ' + "[" * lists + "]" * lists + "}}"
+
+
+@pytest.mark.parametrize(
+    ("levels", "status"),
+    [(MAX_JSON_DEPTH, 200), (MAX_JSON_DEPTH + 1, 400), (950, 400), (200_000, 400)],
+)
+def test_json_nested_past_the_limit_is_a_parse_error_not_a_recursion_error(
+    admin_client: APIClient, levels: int, status: int
+) -> None:
+    response = admin_client.post(
+        "/api/v1/templates/validate", _definition_nested(levels), content_type="application/json"
+    )
+
+    assert response.status_code == status
+    if status == 400:
+        assert response.json() == {
+            "error": {
+                "type": "parse_error",
+                "message": "JSON parse error - arrays and objects nested deeper than 64 levels.",
+            }
+        }

@@ -50,3 +50,33 @@ def test_the_docs_page_loads_swagger_ui_from_local_static_files() -> None:
         asset = client.get(script)
         assert asset.status_code == 200, script
         assert asset["Content-Type"].startswith("text/javascript"), script
+
+
+def test_every_list_is_documented_as_the_cursor_page_it_answers() -> None:
+    schema = yaml.safe_load(APIClient().get("/api/schema/").content)
+
+    lists = {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                for content in response.get("content", {}).values():
+                    # No endpoint answers a bare JSON array: lists come in cursor pages.
+                    assert content["schema"].get("type") != "array", (method, path, code)
+            answer = operation["responses"].get("200", {}).get("content", {})
+            ref = answer.get("application/json", {}).get("schema", {}).get("$ref", "")
+            if ref.startswith("#/components/schemas/Paginated"):
+                lists[path] = {p["name"] for p in operation["parameters"]} >= {
+                    "cursor",
+                    "page_size",
+                }
+
+    assert lists == {
+        "/api/v1/api-keys": True,
+        "/api/v1/calls": True,
+        "/api/v1/campaigns": True,
+        "/api/v1/leads": True,
+        "/api/v1/templates": True,
+        "/api/v1/templates/{template_id}/versions": True,
+        "/api/v1/webhook-deliveries": True,
+        "/api/v1/webhook-endpoints": True,
+    }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 
@@ -11,7 +12,9 @@ from rest_framework.test import APIClient
 
 from config.api.throttling import KEY_PREFIX, parse_rate
 from config.models import Membership
+from config.services import api_key_create
 from tests.config.api.conftest import bearer
+from tests.conftest import Tenants
 
 Role = Membership.Role
 pytestmark = pytest.mark.django_db
@@ -59,6 +62,31 @@ def test_each_api_key_has_its_own_limit_and_a_refusal_says_when_to_retry(
             "type": "throttled",
             "message": f"Request was throttled. Expected available in {retry_after} seconds.",
         }
+    }
+
+
+def test_the_count_lives_in_redis_shared_by_every_web_process(
+    settings: LazySettings, tenants: Tenants
+) -> None:
+    """Requests another process counted (written straight to Redis here) count against this one."""
+    settings.API_RATE_LIMIT = "5/hour"
+    api_key, token = api_key_create(merchant=tenants.acme, role=Role.MERCHANT_ADMIN, name="k")
+    client = bearer(token)
+    assert _statuses(client, 1) == [200]
+    now = time.time()
+    window_start = int(now // 3600 * 3600)
+    key = f"{KEY_PREFIX}key:{api_key.pk}:3600:{window_start}"
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    count, ttl = shared.get(key), shared.ttl(key)
+    assert (count, isinstance(ttl, int) and 3600 <= ttl <= 3601) == (b"1", True)
+
+    shared.incrby(key, 4)
+    refused = client.get("/api/v1/api-keys")
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) in {
+        math.ceil(window_start + 3600 - now),
+        math.ceil(window_start + 3600 - now) - 1,
     }
 
 
