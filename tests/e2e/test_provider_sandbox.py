@@ -223,10 +223,10 @@ def test_a_pushed_lead_is_answered_and_confirmed_through_the_sandbox(
         ["applet:connect: Breeze answered 404"] if provider == "exotel" else []
     )
     assert record["duration"] >= 1
-    # Pipecat's Twilio serializer hangs up through the REST API as the bot ends, and the
-    # sandbox stops the stream under it as Twilio does; Plivo's goes to api.plivo.com (out of
-    # reach), and Exotel has none: the bot closing the stream ends those calls.
-    assert record["ended_by"] == ("rest" if provider == "twilio" else "bot")
+    # The worker's Twilio and Plivo serializers hang up through the REST API as the bot ends,
+    # and the sandbox stops the stream under it as the vendor does; Exotel has no hang-up: the
+    # bot closing the stream ends the call.
+    assert record["ended_by"] == ("bot" if provider == "exotel" else "rest")
     # The completed callback came after the worker ended the call and changed nothing.
     again = Call.objects.get(pk=call.pk)
     assert (again.disposition, again.end_reason) == (Call.Disposition.ANSWERED, "bot_ended")
