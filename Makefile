@@ -25,10 +25,17 @@ migrate: install services
 demo: migrate
 	$(BIN)/python manage.py setup_demo
 
+# BREEZE_PROVIDER_SANDBOX=1 adds the Procfile's `sandbox` process: local Twilio, Plivo, Exotel
+# and Daily APIs that the adapters dial through (docs/providers.md, "Provider sandbox").
+PROCESSES := web worker beat voice demo
+ifneq ($(filter 1 true yes on TRUE True YES ON,$(BREEZE_PROVIDER_SANDBOX)),)
+PROCESSES += sandbox
+endif
+
 ## Start the whole stack: Daphne (HTTP + websockets), Celery worker, Celery beat, voice pool.
 run: demo
 	@echo "Starting web, worker, beat and voice (Ctrl-C stops them all)."
-	$(BIN)/honcho start --procfile Procfile
+	$(BIN)/honcho start --procfile Procfile $(PROCESSES)
 
 ## Every quality gate: lint, format, types, migrations, tests.
 test: install services lint typecheck migrations-check pytest

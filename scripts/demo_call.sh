@@ -10,4 +10,11 @@ sleep 3  # let the voice pool's first workers finish warming up
 .venv/bin/python manage.py simulate_call --template order-confirmation --merchant acme --persona cod-confirm \
   || echo "demo call failed; see the voice and web logs above"
 echo "Demo call done: see it at http://127.0.0.1:8000/admin/calls/call/"
+case "${BREEZE_PROVIDER_SANDBOX:-}" in
+  1|true|yes|on|TRUE|True|YES|ON)
+    # One lead per phone provider, dialled through its real adapter against the sandbox.
+    .venv/bin/python manage.py push_sandbox_leads \
+      || echo "sandbox leads failed; see the sandbox and worker logs above"
+    ;;
+esac
 exec sleep infinity

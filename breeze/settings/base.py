@@ -120,6 +120,7 @@ from breeze.settings.integrations.extraction import *  # noqa: E402, F403
 from breeze.settings.integrations.leads import *  # noqa: E402, F403
 from breeze.settings.integrations.observability import *  # noqa: E402, F403
 from breeze.settings.integrations.recordings import *  # noqa: E402, F403
+from breeze.settings.integrations.sandbox import *  # noqa: E402, F403
 from breeze.settings.integrations.telephony import *  # noqa: E402, F403
 from breeze.settings.integrations.voice import *  # noqa: E402, F403
 from breeze.settings.integrations.webhooks import *  # noqa: E402, F403

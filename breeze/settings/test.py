@@ -14,8 +14,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # With eager Celery a push would dispatch and dial at once; dispatch tests turn it on.
 BREEZE_DISPATCH_KICK = False
 # A simulated dial a test did not point at its own server is refused at once (port 9),
-# never placed into a dev stack on :8000.
-PUBLIC_BASE_URL = "http://127.0.0.1:9"
+# never placed into a dev stack on :8000. A test that starts Daphne for a provider sandbox
+# to call back gives the processes Daphne's address.
+PUBLIC_BASE_URL = env_str("TEST_PUBLIC_BASE_URL", "http://127.0.0.1:9")
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Processes a test starts (Daphne, the voice pool) share one layer only through Redis.
 if env_bool("TEST_REDIS_CHANNEL_LAYER", default=False):

@@ -113,7 +113,11 @@ async def run_call(connection: ServerConnection, *, call_id: int, worker_id: str
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(session.worker)
     await runner.run()
-    hung_up_by_customer = pump.done()
+    # The customer hung up only if the stream ended while the pipeline was still reading it:
+    # its input then took the end-of-stream marker off the queue. A stream the provider
+    # closes after the bot ended (a REST hang-up by the serializer: Twilio and Plivo stop
+    # the stream at once) leaves the marker unread.
+    hung_up_by_customer = pump.done() and inbound.empty()
     await control_stop(control)
     await transfer_after_bot_left(session, call_id=call_id)
     await session.end_requests.stop()

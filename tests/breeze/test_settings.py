@@ -69,3 +69,48 @@ def test_production_settings_refuse_to_start_without_secrets() -> None:
 
     assert result.returncode == 1
     assert "ImproperlyConfigured: SECRET_KEY must be set in production" in result.stderr
+
+
+def _settings_in_a_child(module: str, **env: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        f"import {module} as s; print(s.TWILIO_API_BASE_URL, s.PLIVO_API_BASE_URL, "
+        "s.EXOTEL_API_BASE_URL, s.DAILY_API_BASE_URL)"
+    )
+    return subprocess.run(
+        [str(BIN / "python"), "-c", code],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_provider_sandbox_moves_only_the_api_roots_not_set_explicitly() -> None:
+    result = _settings_in_a_child(
+        "breeze.settings.local",
+        BREEZE_PROVIDER_SANDBOX="1",
+        BREEZE_PROVIDER_SANDBOX_URL="http://127.0.0.1:9010/",
+        PLIVO_API_BASE_URL="http://plivo.test",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "http://127.0.0.1:9010/twilio",
+        "http://plivo.test",
+        "http://127.0.0.1:9010/exotel",
+        "http://127.0.0.1:9010/daily/v1",
+    ]
+
+
+def test_production_settings_refuse_the_provider_sandbox() -> None:
+    result = _settings_in_a_child(
+        "breeze.settings.production",
+        BREEZE_PROVIDER_SANDBOX="1",
+        SECRET_KEY="k",
+        BREEZE_ENCRYPTION_KEY="e",
+    )
+
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: BREEZE_PROVIDER_SANDBOX is for development" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,19 +84,19 @@ async def place(stack: Stack, row: Call, persona: Persona) -> tuple[Call, Simula
     return finished, result
 
 
-@pytest.fixture
-def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
+@contextmanager
+def stack_running(tmp_path: Path, *, port: int, **env: str) -> Iterator[Stack]:
+    """Daphne on `port` and a warm voice pool, with `env` added to their environment."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(f"{pool.PREFIX}*"):
         client.delete(key)
-    port = free_port()
     # The live-call feed goes from a worker to Daphne through the Redis channel layer.
-    env = subprocess_env(TEST_REDIS_CHANNEL_LAYER="1")
+    environment = subprocess_env(TEST_REDIS_CHANNEL_LAYER="1", **env)
     web = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "breeze.asgi:application"]
     voice = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", str(POOL_SIZE)]
     with (
-        running(web, env=env, log=tmp_path / "web.log"),
-        running(voice, env=env, log=tmp_path / "voice.log"),
+        running(web, env=environment, log=tmp_path / "web.log"),
+        running(voice, env=environment, log=tmp_path / "voice.log"),
     ):
         wait_for(
             lambda: healthy(f"http://127.0.0.1:{port}/healthz"),
@@ -110,3 +111,9 @@ def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
             log=tmp_path / "voice.log",
         )
         yield Stack(base_url=f"http://127.0.0.1:{port}", logs=tmp_path)
+
+
+@pytest.fixture
+def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
+    with stack_running(tmp_path, port=free_port()) as running_stack:
+        yield running_stack

@@ -10,7 +10,6 @@ Twilio's signed recording callback follows and the file is downloaded from its l
 
 from __future__ import annotations
 
-import copy
 import json
 import wave
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from config.models import Membership
 from config.services import provider_credential_create
 from leads.models import Lead
 from leads.tasks import dispatch_due_leads
-from templates_app.demo import demo_definition
+from templates_app.demo import demo_definition_dialling
 from tests.calls.recordings.conftest import wav_bytes
 from tests.conftest import Tenants
 from tests.demo_payloads import DEMO_PAYLOADS
@@ -52,26 +51,6 @@ PHONE = "+919812345678"
 # Not the credential's caller number: the call must come from the template's own list.
 TEMPLATE_CALLER = "+919800000042"
 HOOK_PATH = "/hooks/breeze"
-
-
-def _definition(provider: str, recording: str) -> dict[str, object]:
-    definition = copy.deepcopy(demo_definition("order-confirmation"))
-    execution = definition["execution"]
-    # Any hour of any day, so the dispatcher never holds the lead for a window.
-    execution["calling_windows"] = [
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "start": "00:00",
-            "end": "24:00",
-        }
-    ]
-    execution.pop("telephony_provider", None)
-    execution.pop("number_selection", None)
-    execution["telephony_providers"] = [
-        {"provider": provider, "caller_numbers": [TEMPLATE_CALLER], "number_selection": "first"}
-    ]
-    execution["recording"] = recording
-    return definition
 
 
 def _placement(provider: str, request: Request) -> tuple[str, str]:
@@ -113,7 +92,13 @@ def push_and_place(
         provider_credential_create(
             merchant=tenants.acme, provider=provider, secrets=SECRETS[provider]
         )
-        published_template(tenants.acme, f"orders-{provider}", _definition(provider, recording))
+        published_template(
+            tenants.acme,
+            f"orders-{provider}",
+            demo_definition_dialling(
+                "order-confirmation", provider=provider, caller=TEMPLATE_CALLER, recording=recording
+            ),
+        )
         pushed = operator_api.post(
             "/api/v1/leads",
             {

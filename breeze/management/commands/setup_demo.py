@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from config.models import Membership, Merchant
 from config.services import membership_create, merchant_create, user_ensure
 from leads.campaigns.demo import demo_campaign_ensure
+from telephony.sandbox.demo import sandbox_demo_ensure
 from templates_app.services import template_load_demos
 
 Role = Membership.Role
@@ -54,6 +55,14 @@ class Command(BaseCommand):
             f"{campaign.max_concurrency} at once: "
             f"http://127.0.0.1:8000/admin/leads/campaign/{campaign.pk}/change/"
         )
+        if settings.BREEZE_PROVIDER_SANDBOX:
+            templates = sandbox_demo_ensure(merchant=merchants["acme"])
+            self.stdout.write(
+                f"  Provider sandbox at {settings.BREEZE_PROVIDER_SANDBOX_URL}: acme holds sandbox "
+                "credentials for twilio, plivo, exotel and daily, and the templates "
+                f"{', '.join(templates.values())}; the demo process pushes a lead to each "
+                "(again: .venv/bin/python manage.py push_sandbox_leads)."
+            )
         usernames = ", ".join(["admin", *(member[0] for member in DEMO_MEMBERS)])
         self.stdout.write(
             self.style.SUCCESS(

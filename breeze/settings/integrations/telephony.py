@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from breeze.settings.env import env_int, env_str
+from breeze.settings.integrations.sandbox import sandbox_root
 
 # Empty means the SDK's own host (api.twilio.com, or TWILIO_EDGE/TWILIO_REGION if set).
-TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
-PLIVO_API_BASE_URL = env_str("PLIVO_API_BASE_URL", "https://api.plivo.com")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", sandbox_root("/twilio", ""))
+PLIVO_API_BASE_URL = env_str("PLIVO_API_BASE_URL", sandbox_root("/plivo", "https://api.plivo.com"))
 # Empty means https://<the credential's subdomain>, e.g. api.in.exotel.com for Mumbai.
-EXOTEL_API_BASE_URL = env_str("EXOTEL_API_BASE_URL", "")
+EXOTEL_API_BASE_URL = env_str("EXOTEL_API_BASE_URL", sandbox_root("/exotel", ""))
 # Seconds Breeze waits for a provider's REST API before treating it as unavailable.
 TELEPHONY_HTTP_TIMEOUT = 10.0
 # What a warm transfer's customer hears in the conference until the agent joins (Twilio's own

@@ -40,7 +40,8 @@ from telephony.providers.simulator.audio import (
 from telephony.providers.simulator.persona import BARGE_IN_DELAY_S, Persona, Step
 from telephony.providers.simulator.protocols import PROTOCOLS, Incoming, Protocol, StreamIds
 
-HungUpBy = Literal["customer", "bot", "timeout"]
+# "provider": the provider ended the line under the stream (a REST hang-up or transfer).
+HungUpBy = Literal["customer", "bot", "timeout", "provider"]
 
 FRAME_S: Final = 0.02
 DTMF_GAP_S: Final = 0.25
@@ -99,11 +100,13 @@ async def run_persona(
     speed: float = 1.0,
     extra_headers: Mapping[str, str] | None = None,
     protocol: str = "twilio",
+    line_ended: asyncio.Event | None = None,
 ) -> SimulatorResult:
     """Place one simulated call against the media websocket at `url`, in `protocol`'s dialect.
 
     Connection failures raise (there was no call); anything odd the server sends once
-    connected is recorded in `errors` and the call goes on.
+    connected is recorded in `errors` and the call goes on. Setting `line_ended` ends the
+    call from the provider's side: the stream stops as the provider stops it.
     """
     if speed <= 0:
         raise ValueError("speed must be positive")
@@ -125,7 +128,18 @@ async def run_persona(
             custom_parameters=dict(custom_parameters),
             speed=speed,
         )
-        return await call.run()
+        if line_ended is None:
+            return await call.run()
+        watcher = asyncio.create_task(_finish_when(line_ended, call))
+        try:
+            return await call.run()
+        finally:
+            watcher.cancel()
+
+
+async def _finish_when(event: asyncio.Event, call: _Call) -> None:
+    await event.wait()
+    call._finish("provider")
 
 
 @dataclass

@@ -197,7 +197,9 @@ async def _sleep_until(deadline: float) -> None:
     await asyncio.sleep(max(deadline - time.monotonic(), 0))
 
 
-async def place_call(bot: FakeBot, persona: Persona, *, speed: float) -> SimulatorResult:
+async def place_call(
+    bot: FakeBot, persona: Persona, *, speed: float, line_ended: asyncio.Event | None = None
+) -> SimulatorResult:
     call = run_persona(
         bot.url,
         persona,
@@ -206,5 +208,6 @@ async def place_call(bot: FakeBot, persona: Persona, *, speed: float) -> Simulat
         account_sid=ACCOUNT_SID,
         custom_parameters=PARAMETERS,
         speed=speed,
+        line_ended=line_ended,
     )
     return await asyncio.wait_for(call, 60)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telephony.providers.simulator.audio import duration_s, synthesize
 from telephony.providers.simulator.persona import PERSONAS, Persona, Step
 from tests.telephony.simulator.fakebot import BotSession, fake_bot, place_call
@@ -103,6 +105,28 @@ async def test_an_early_hang_up_sends_stop() -> None:
     # Hung up about 300 ms into the greeting; what was not played was not heard.
     assert 0.28 <= greeting.end - greeting.start <= 0.4
     assert len(greeting.pcm) < len(result.bot_audio)
+
+
+async def test_the_provider_ending_the_line_stops_the_stream() -> None:
+    """A REST hang-up or transfer: the provider sends `stop` and closes, mid-conversation."""
+    line_ended = asyncio.Event()
+
+    async def bot(session: BotSession) -> None:
+        await session.speak(synthesize(QUESTION))
+        line_ended.set()
+        await session.ws.wait_closed()
+
+    async with fake_bot(bot, speed=SPEED) as server:
+        result = await place_call(
+            server, PERSONAS["cod-confirm"], speed=SPEED, line_ended=line_ended
+        )
+
+    session = server.session
+    assert session.failures == []
+    assert result.hung_up_by == "provider"
+    assert session.stop is not None
+    assert session.received[-1][1] is session.stop
+    assert result.customer_turns == []
 
 
 async def test_a_silent_bot_times_out() -> None:

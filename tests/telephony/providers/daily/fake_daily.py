@@ -18,21 +18,14 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from telephony.sandbox.daily import daily_error_body, daily_room
+
 API_KEY = "daily-test-key"
 DOMAIN = "https://breeze-test.daily.co"
 
-_ERROR_KINDS = {
-    400: "invalid-request-error",
-    401: "authentication-error",
-    404: "not-found",
-    429: "rate-limit-error",
-    500: "server-error",
-    503: "server-error",
-}
-
 
 def daily_error(status: int, info: str) -> Response:
-    body = {"error": _ERROR_KINDS.get(status, "server-error"), "info": info}
+    body = daily_error_body(status, info)
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
@@ -93,15 +86,7 @@ class FakeDaily:
         name = body.get("name") or uuid.uuid4().hex[:20]
         if name in self.rooms:
             return daily_error(400, f"a room named {name} already exists")
-        room = {
-            "id": str(uuid.uuid4()),
-            "name": name,
-            "api_created": True,
-            "privacy": body.get("privacy", "public"),
-            "url": f"{DOMAIN}/{name}",
-            "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "config": dict(body.get("properties", {})),
-        }
+        room = daily_room(name=name, url=f"{DOMAIN}/{name}", body=body)
         self.rooms[name] = room
         return _ok(room)
 
