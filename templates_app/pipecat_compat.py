@@ -84,6 +84,7 @@ from pipecat.processors.aggregators.llm_context import (
 )
 from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
+    LLMUserAggregator,
     LLMUserAggregatorParams,
 )
 from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
@@ -177,6 +178,7 @@ __all__ = [
     "LLMSwitcher",
     "LLMTextFrame",
     "LLMUsageMetricsData",
+    "LLMUserAggregator",
     "LLMUserAggregatorParams",
     "Language",
     "LocalSmartTurnAnalyzerV3",
