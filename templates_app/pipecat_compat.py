@@ -13,7 +13,7 @@ from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.utils import create_file_resampler, pcm_to_wav
 from pipecat.audio.vad.silero import SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 from pipecat.flows import (
     ActionConfig,
     ContextStrategy,
@@ -223,6 +223,7 @@ __all__ = [
     "VADParams",
     "VADParamsUpdateFrame",
     "VADProcessor",
+    "VADState",
     "VADUserStartedSpeakingFrame",
     "VADUserStoppedSpeakingFrame",
     "VADUserTurnStartStrategy",
