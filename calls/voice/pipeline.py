@@ -276,6 +276,10 @@ def build_call_session(
             enable_usage_metrics=True,
         ),
         observers=[recorder],
+        # Pipecat's turn-tracking observer feeds only its own tracing, which Breeze does not
+        # use (turns are the recorder's); like every observer it was handed each frame at
+        # every processor through a queue and a task of its own.
+        enable_turn_tracking=False,
         idle_timeout_secs=None,
         cancel_on_idle_timeout=False,
         enable_rtvi=False,

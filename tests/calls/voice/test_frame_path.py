@@ -1,4 +1,5 @@
-"""The customer's audio stops after the user aggregator unless the worker records the call."""
+"""What each 20 ms frame goes through: the customer's audio stops after the user aggregator
+unless the worker records the call, and only the call's own recorder observes frames."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def test_the_stop_follows_the_user_aggregator_only_when_nothing_records(
     assert isinstance(processors[user + 1], CustomerAudioStop) is stopped
     assert sum(isinstance(each, CustomerAudioStop) for each in processors) == int(stopped)
     assert (session.audio_recording is None) is stopped
+    assert session.worker.turn_tracking_observer is None
     if session.audio_recording is not None:
         # Nothing was recorded, so this only closes the temporary file.
         asyncio.run(session.audio_recording.store(call_id=call.pk))
