@@ -13,7 +13,7 @@ from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.utils import create_file_resampler, pcm_to_wav
 from pipecat.audio.vad.silero import SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 from pipecat.flows import (
     ActionConfig,
     ContextStrategy,
@@ -84,6 +84,7 @@ from pipecat.processors.aggregators.llm_context import (
 )
 from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
+    LLMUserAggregator,
     LLMUserAggregatorParams,
 )
 from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
@@ -177,6 +178,7 @@ __all__ = [
     "LLMSwitcher",
     "LLMTextFrame",
     "LLMUsageMetricsData",
+    "LLMUserAggregator",
     "LLMUserAggregatorParams",
     "Language",
     "LocalSmartTurnAnalyzerV3",
@@ -221,6 +223,7 @@ __all__ = [
     "VADParams",
     "VADParamsUpdateFrame",
     "VADProcessor",
+    "VADState",
     "VADUserStartedSpeakingFrame",
     "VADUserStoppedSpeakingFrame",
     "VADUserTurnStartStrategy",

@@ -75,6 +75,21 @@ class RelayInputTransport(BaseInputTransport):
             await self.cancel_task(self._reader)
             self._reader = None
 
+    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
+        # Pipecat's base queues each frame for a task of its own that takes it with a timeout
+        # (a task, a timer and several wake-ups per 20 ms frame) only to apply an input
+        # filter before passing it on. With no filter the frame goes on from the reader's
+        # task, in order with the messages around it.
+        if self._params.audio_in_filter is not None:
+            await super().push_audio_frame(frame)
+        elif (
+            self._params.audio_in_enabled
+            and self._params.audio_in_passthrough
+            and not self._paused
+            and frame.audio
+        ):
+            await self.push_frame(frame)
+
     async def _read(self) -> None:
         while True:
             message = await self._inbound.get()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -13,7 +14,13 @@ from calls.voice.speech.exceptions import (
 )
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService, load_pocketsphinx_model
 from config.types import PROVIDER_REQUIRED_SECRETS
-from templates_app.pipecat_compat import LLMService, PiperTTSService, SileroVADAnalyzer, VADParams
+from templates_app.pipecat_compat import (
+    LLMService,
+    PiperTTSService,
+    SileroVADAnalyzer,
+    VADParams,
+    VADState,
+)
 
 # Fake secrets for every provider: building a service must never call its API.
 FAKE = {
@@ -101,6 +108,26 @@ def test_the_warm_vad_analyzer_is_handed_out_once(monkeypatch: pytest.MonkeyPatc
     assert first.sample_rate == RATE
     assert second is not warm
     assert isinstance(second, SileroVADAnalyzer)
+
+
+async def test_the_vad_analyses_each_frame_in_the_loop_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyzer = registry.build_vad_analyzer(sample_rate=RATE)
+    analyzer.set_sample_rate(RATE)  # as the user aggregator does when the call starts
+    threads: list[int] = []
+    analyse = analyzer._run_analyzer
+
+    def traced(buffer: bytes) -> VADState:
+        threads.append(threading.get_ident())
+        return analyse(buffer)
+
+    monkeypatch.setattr(analyzer, "_run_analyzer", traced)
+
+    states = [await analyzer.analyze_audio(bytes(320)) for _ in range(5)]
+
+    assert states == [VADState.QUIET] * 5
+    assert threads == [threading.get_ident()] * 5
 
 
 @pytest.mark.parametrize(

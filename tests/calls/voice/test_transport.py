@@ -45,7 +45,8 @@ def _media(payload: str, sequence: int | None = None) -> str:
     )
 
 
-async def test_malformed_messages_are_dropped_and_the_call_goes_on() -> None:
+async def _received(messages: list[str | None]) -> list[Frame]:
+    """The frames the relay's input transport pushes for these provider messages."""
     inbound: asyncio.Queue[str | None] = asyncio.Queue()
     sent: list[str | bytes] = []
 
@@ -67,32 +68,58 @@ async def test_malformed_messages_are_dropped_and_the_call_goes_on() -> None:
         idle_timeout_secs=None,
         enable_rtvi=False,
     )
-    good = base64.b64encode(b"\xff" * 160).decode()
-    louder = base64.b64encode(b"\x80" * 160).decode()
-    for message in [
-        "not json at all",
-        json.dumps({"event": "mystery"}),
-        _media("%%% not base64 %%%"),
-        _media(good),
-        _media(good, sequence=4),
-        _media(louder, sequence=3),  # arrived late: dropped
-        _media(louder, sequence=4),  # a repeat: dropped
-        _media(good, sequence=5),
-        "x" * 70_000,  # oversize garbage the relay let through
-        json.dumps(
-            {"event": "dtmf", "streamSid": "MZ1", "dtmf": {"track": "inbound_track", "digit": "5"}}
-        ),
-        None,  # the customer hung up
-    ]:
+    for message in messages:
         inbound.put_nowait(message)
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(worker)
 
     await asyncio.wait_for(runner.run(), timeout=10)
+    return collect.frames
 
-    audio = [frame for frame in collect.frames if isinstance(frame, InputAudioRawFrame)]
-    digits = [frame.button.value for frame in collect.frames if isinstance(frame, InputDTMFFrame)]
+
+def _dtmf(digit: str) -> str:
+    return json.dumps(
+        {"event": "dtmf", "streamSid": "MZ1", "dtmf": {"track": "inbound_track", "digit": digit}}
+    )
+
+
+GOOD = base64.b64encode(b"\xff" * 160).decode()
+
+
+async def test_malformed_messages_are_dropped_and_the_call_goes_on() -> None:
+    good = GOOD
+    louder = base64.b64encode(b"\x80" * 160).decode()
+    frames = await _received(
+        [
+            "not json at all",
+            json.dumps({"event": "mystery"}),
+            _media("%%% not base64 %%%"),
+            _media(good),
+            _media(good, sequence=4),
+            _media(louder, sequence=3),  # arrived late: dropped
+            _media(louder, sequence=4),  # a repeat: dropped
+            _media(good, sequence=5),
+            "x" * 70_000,  # oversize garbage the relay let through
+            _dtmf("5"),
+            None,  # the customer hung up
+        ]
+    )
+
+    audio = [frame for frame in frames if isinstance(frame, InputAudioRawFrame)]
+    digits = [frame.button.value for frame in frames if isinstance(frame, InputDTMFFrame)]
     assert [(len(frame.audio), frame.sample_rate) for frame in audio] == [(320, 8000)] * 3
     # Only the in-order frames, all near-silent μ-law 0xFF, were played.
     assert {frame.audio for frame in audio} == {bytes(320)}
     assert digits == ["5"]
+
+
+async def test_audio_and_keypad_presses_keep_their_order() -> None:
+    frames = await _received(
+        [_media(GOOD, sequence=1), _dtmf("1"), _media(GOOD, sequence=2), _dtmf("2"), None]
+    )
+
+    assert [
+        frame.button.value if isinstance(frame, InputDTMFFrame) else "audio"
+        for frame in frames
+        if isinstance(frame, InputAudioRawFrame | InputDTMFFrame)
+    ] == ["audio", "1", "audio", "2"]
