@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zoneinfo
 from datetime import timedelta
 from typing import Any
 
@@ -63,7 +64,10 @@ def test_a_rescheduled_call_reports_the_extracted_date_in_call_completed(
     customer = call.turns.filter(speaker="customer").order_by("index")
     assert [turn.text for turn in customer] == ["not today", "tomorrow"]
     assert call.answered_at is not None
-    said = call.answered_at + timedelta(milliseconds=customer[1].started_offset_ms or 0)
+    # "Tomorrow" is the day after the merchant's local date when the customer said it.
+    said = (
+        call.answered_at + timedelta(milliseconds=customer[1].started_offset_ms or 0)
+    ).astimezone(zoneinfo.ZoneInfo(merchant.time_zone))
     expected = {
         "delivery_date": (said.date() + timedelta(days=1)).isoformat(),
         "accepts_delivery_today": False,
