@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -38,6 +39,9 @@ CLOSE_NO_WORKER = 4503
 
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):
+    # The worker's relay, once the stream's `start` has claimed one.
+    link: ClientConnection | None = None
+
     async def connect(self) -> None:
         route = self.scope["url_route"]["kwargs"]
         self.provider: str = route["provider"]
@@ -45,7 +49,6 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         # Every handler of this connection runs in this task, so the binding lasts the call.
         log_context.bind(call_id=self.call_id)
         self.before_start: list[str] = []
-        self.link: ClientConnection | None = None
         self.pump: asyncio.Task[None] | None = None
         self.closing = False
         self.span: Span | None = None
@@ -53,6 +56,16 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNKNOWN_PROVIDER)
             return
         await self.accept()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every message, through a thread
+        # hop (sync_to_async). Once the stream is relayed the consumer touches no database,
+        # and that hop on each 20 ms frame cost Daphne more than the relaying itself
+        # (docs/benchmarks.md), so relayed media skips it.
+        if self.link is not None and message["type"] == "websocket.receive":
+            await self.receive(text_data=message.get("text"), bytes_data=message.get("bytes"))
+            return
+        await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message = (

@@ -70,6 +70,9 @@ class FakeWorker:
     got_media: asyncio.Event = field(default_factory=asyncio.Event)
     link_closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_after_media: bool = True
+    # Set once this many messages have arrived (0: never).
+    expected: int = 0
+    all_in: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handler(self, connection: ServerConnection) -> None:
         self.connected.set()
@@ -81,6 +84,8 @@ class FakeWorker:
     async def _serve(self, connection: ServerConnection) -> None:
         async for message in connection:
             self.received.append(str(message))
+            if len(self.received) == self.expected:
+                self.all_in.set()
             if len(self.received) == 3:  # assign, connected, start
                 await connection.send(self.reply)
             if '"media"' in str(message):
@@ -188,6 +193,7 @@ async def test_a_customer_hang_up_closes_the_worker_link(
     call: Call, fake_worker: FakeWorker
 ) -> None:
     fake_worker.close_after_media = False
+    fake_worker.expected = 3 + 5  # assign, connected, start and five media messages
     communicator = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
     await communicator.connect()
     await communicator.send_to(text_data=CONNECTED)
@@ -222,3 +228,32 @@ async def test_a_stream_closed_before_start_claims_no_worker_and_leaves_the_call
     await retry.send_to(text_data=_start(token))
     await asyncio.wait_for(fake_worker.connected.wait(), 5)
     await retry.disconnect()
+
+
+async def test_relayed_media_skips_channels_database_cleanup(
+    call: Call, fake_worker: FakeWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Channels closes stale database connections through a thread hop before each message;
+    # the relay touches no database, so only the messages before it is up pay for that.
+    cleanups: list[int] = []
+
+    async def cleanup() -> None:
+        cleanups.append(len(fake_worker.received))
+
+    monkeypatch.setattr("channels.consumer.aclose_old_connections", cleanup)
+    fake_worker.close_after_media = False
+    fake_worker.expected = 3 + 5  # assign, connected, start and five media messages
+    communicator = WebsocketCommunicator(APP, f"/ws/media/simulator/{call.pk}/")
+    await communicator.connect()
+    await communicator.send_to(text_data=CONNECTED)
+    await communicator.send_to(text_data=_start(media_token_issue(call=call)))
+    await communicator.receive_from(timeout=5)
+
+    for _ in range(5):
+        await communicator.send_to(text_data=MEDIA)
+    await asyncio.wait_for(fake_worker.all_in.wait(), 5)
+
+    # websocket.connect, then `connected` and `start` before any worker was linked.
+    assert cleanups == [0, 0, 0]
+    assert fake_worker.received[3:] == [MEDIA] * 5
+    await communicator.disconnect()
