@@ -42,17 +42,16 @@ from calls.voice.speech.fixed_delay import (
 )
 from calls.voice.speech.piper_voice import load_joe_voice
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService, load_pocketsphinx_model
+from calls.voice.speech.vad import CallVADAnalyzer
 from config.types import PROVIDER_REQUIRED_SECRETS
 from templates_app.pipecat_compat import (
     Language,
     LLMService,
     PiperTTSService,
     ServiceSettings,
-    SileroVADAnalyzer,
     STTService,
     TTSService,
     VADParams,
-    VADState,
 )
 
 logger = logging.getLogger(__name__)
@@ -198,21 +197,7 @@ class _WarmPiperTTSService(PiperTTSService):
         self._voice = voice
 
 
-class InlineSileroVADAnalyzer(SileroVADAnalyzer):
-    """Silero run in the event loop's thread rather than in the analyzer's own thread pool.
-
-    Pipecat hands every 20 ms frame to a one-thread executor: a thread wake-up, a GIL
-    hand-over and a wake-up of the loop through its self-pipe each way, which cost more CPU
-    than the model (about 0.15 ms per 32 ms window at 8 kHz; 2 of 5 frames do not fill a
-    window and run no model at all). Each call has its own process, so the thread bought no
-    parallelism either (docs/benchmarks.md).
-    """
-
-    async def analyze_audio(self, buffer: bytes) -> VADState:
-        return self._run_analyzer(buffer)
-
-
-_spare_vad: list[SileroVADAnalyzer] = []
+_spare_vad: list[CallVADAnalyzer] = []
 
 
 @cache
@@ -220,7 +205,7 @@ def _load_offline_models() -> None:
     started = time.perf_counter()
     load_pocketsphinx_model()
     _joe_voice()
-    _spare_vad.append(InlineSileroVADAnalyzer())
+    _spare_vad.append(CallVADAnalyzer())
     # Every LLM service, the rules engine too, builds Pipecat's OpenAI adapter, which imports
     # the openai SDK on first use: 0.7-0.9 s here, which a call's start would wait for.
     importlib.import_module("pipecat.adapters.llm.services.open_ai_adapter")
@@ -232,16 +217,16 @@ def warm_up() -> None:
     _load_offline_models()
     if not _spare_vad:
         # A warm worker always holds a loaded analyzer for its next call.
-        _spare_vad.append(InlineSileroVADAnalyzer())
+        _spare_vad.append(CallVADAnalyzer())
 
 
-def build_vad_analyzer(*, sample_rate: int, params: VADParams | None = None) -> SileroVADAnalyzer:
+def build_vad_analyzer(*, sample_rate: int, params: VADParams | None = None) -> CallVADAnalyzer:
     """Silero VAD for a call: the one `warm_up()` loaded, the first time, else a new one.
 
     An analyzer keeps a call's state, so each is handed out once.
     """
     if not _spare_vad:
-        return InlineSileroVADAnalyzer(sample_rate=sample_rate, params=params)
+        return CallVADAnalyzer(sample_rate=sample_rate, params=params)
     analyzer = _spare_vad.pop()
     analyzer.set_sample_rate(sample_rate)
     if params is not None:
