@@ -25,6 +25,7 @@ from calls.voice.runtime import CallRuntime
 from calls.voice.serializers import DEFAULT_OUT_10MS_CHUNKS, OUT_10MS_CHUNKS
 from calls.voice.speech import registry
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService
+from calls.voice.speech.vad import CallVADAnalyzer
 from calls.voice.transport import RelayTransport, Send
 from calls.voice.turns import NodeTurnSettings
 from calls.voice.writer import CallWriter
@@ -49,7 +50,6 @@ from templates_app.pipecat_compat import (
     Pipeline,
     PipelineParams,
     PipelineWorker,
-    SileroVADAnalyzer,
     TransportParams,
     TTSSpeakFrame,
     UserTurnStrategies,
@@ -72,7 +72,7 @@ class CallSession:
     runtime: CallRuntime
     recorder: CallRecorder
     writer: CallWriter
-    vad: SileroVADAnalyzer
+    vad: CallVADAnalyzer
     turns: NodeTurnSettings
     feed: LiveFeed
     end_requests: EndRequests
@@ -223,6 +223,7 @@ def build_call_session(
             inbound=inbound,
             send=send,
             serializer=serializer,
+            quiet=vad.resting,
         )
     idle = settings.get("user_idle", {})
     aggregators = LLMContextAggregatorPair(

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 Send = Callable[[str | bytes], Awaitable[None]]
 
+# While the line is quiet, this many 20 ms frames go on as one (see `quiet`).
+QUIET_FRAMES_PER_PUSH = 3
+
 
 class RelayInputTransport(BaseInputTransport):
     def __init__(
@@ -46,10 +49,20 @@ class RelayInputTransport(BaseInputTransport):
         *,
         inbound: asyncio.Queue[str | None],
         serializer: FrameSerializer,
+        quiet: Callable[[], bool] | None = None,
     ) -> None:
+        """`quiet()` says whether the customer is silent (the VAD is resting).
+
+        Then audio is pushed 60 ms at a time instead of 20: every frame costs the same CPU
+        in each processor it crosses whatever its length, and a quiet line is most of a call.
+        From the first frame that wakes the VAD, audio goes on frame by frame again, so
+        the end of the customer's speech, which times the answer, is never held back.
+        """
         super().__init__(params)
         self._inbound = inbound
         self._serializer = serializer
+        self._quiet = quiet
+        self._held: list[InputAudioRawFrame] = []
         self._reader: asyncio.Task[None] | None = None
         self._last_media_sequence = 0
 
@@ -94,6 +107,7 @@ class RelayInputTransport(BaseInputTransport):
         while True:
             message = await self._inbound.get()
             if message is None:
+                await self._push_held()
                 # The customer hung up or the stream dropped. Pushing EndFrame downstream from
                 # here hangs the worker (pipecat-1.14.md §2.2); ask the worker upstream instead.
                 await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
@@ -108,9 +122,31 @@ class RelayInputTransport(BaseInputTransport):
             if frame is None:
                 continue
             if isinstance(frame, InputAudioRawFrame):
-                await self.push_audio_frame(frame)
+                await self._push_audio(frame)
             else:
+                await self._push_held()
                 await self.push_frame(frame)
+
+    async def _push_audio(self, frame: InputAudioRawFrame) -> None:
+        if self._quiet is None or not self._quiet():
+            await self._push_held()
+            await self.push_audio_frame(frame)
+            return
+        self._held.append(frame)
+        if len(self._held) == QUIET_FRAMES_PER_PUSH:
+            await self._push_held()
+
+    async def _push_held(self) -> None:
+        if not self._held:
+            return
+        first = self._held[0]
+        audio = b"".join(frame.audio for frame in self._held)
+        self._held = []
+        await self.push_audio_frame(
+            InputAudioRawFrame(
+                audio=audio, sample_rate=first.sample_rate, num_channels=first.num_channels
+            )
+        )
 
     def _out_of_order(self, message: str) -> bool:
         """Whether a media message's sequence number is not after the last one played.
@@ -213,9 +249,12 @@ class RelayTransport(BaseTransport):
         inbound: asyncio.Queue[str | None],
         send: Send,
         serializer: FrameSerializer,
+        quiet: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
-        self._input = RelayInputTransport(params, inbound=inbound, serializer=serializer)
+        self._input = RelayInputTransport(
+            params, inbound=inbound, serializer=serializer, quiet=quiet
+        )
         self._output = RelayOutputTransport(params, send=send, serializer=serializer)
 
     def input(self) -> RelayInputTransport:

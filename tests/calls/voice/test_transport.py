@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Callable
 
 from calls.voice.transport import RelayTransport
 from templates_app.pipecat_compat import (
@@ -45,7 +46,9 @@ def _media(payload: str, sequence: int | None = None) -> str:
     )
 
 
-async def _received(messages: list[str | None]) -> list[Frame]:
+async def _received(
+    messages: list[str | None], *, quiet: Callable[[], bool] | None = None
+) -> list[Frame]:
     """The frames the relay's input transport pushes for these provider messages."""
     inbound: asyncio.Queue[str | None] = asyncio.Queue()
     sent: list[str | bytes] = []
@@ -60,6 +63,7 @@ async def _received(messages: list[str | None]) -> list[Frame]:
         serializer=TwilioFrameSerializer(
             "MZ1", params=TwilioFrameSerializer.InputParams(auto_hang_up=False)
         ),
+        quiet=quiet,
     )
     collect = Collect()
     worker = PipelineWorker(
@@ -123,3 +127,33 @@ async def test_audio_and_keypad_presses_keep_their_order() -> None:
         for frame in frames
         if isinstance(frame, InputAudioRawFrame | InputDTMFFrame)
     ] == ["audio", "1", "audio", "2"]
+
+
+def _pushed(frames: list[Frame]) -> list[str]:
+    """Audio frames by their length in ms, keypad presses by their key."""
+    return [
+        frame.button.value if isinstance(frame, InputDTMFFrame) else f"{len(frame.audio) // 16}ms"
+        for frame in frames
+        if isinstance(frame, InputAudioRawFrame | InputDTMFFrame)
+    ]
+
+
+async def test_a_quiet_lines_audio_goes_on_60_ms_at_a_time_in_order() -> None:
+    media = [_media(GOOD, sequence=n) for n in range(1, 9)]
+
+    frames = await _received([*media[:4], _dtmf("7"), *media[4:], None], quiet=lambda: True)
+
+    # Held audio goes on before a keypad press and before the end of the stream.
+    assert _pushed(frames) == ["60ms", "20ms", "7", "60ms", "20ms"]
+    audio = b"".join(frame.audio for frame in frames if isinstance(frame, InputAudioRawFrame))
+    assert audio == bytes(320 * 8)
+
+
+async def test_audio_goes_on_frame_by_frame_once_the_customer_may_be_speaking() -> None:
+    quiet = iter([True, True, False, False, True])
+
+    frames = await _received(
+        [*(_media(GOOD, sequence=n) for n in range(1, 6)), None], quiet=lambda: next(quiet)
+    )
+
+    assert _pushed(frames) == ["40ms", "20ms", "20ms", "20ms"]
