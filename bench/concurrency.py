@@ -76,6 +76,7 @@ TARGET_MS = 20.0
 # Inbound frames count from this long after a call's first bot audio: by then the frames
 # that queued while the pipeline was being built have been worked off.
 SETTLE_S = 2.0
+MEMORY_EVERY = 10  # CPU readings (0.5 s apart) per memory reading
 
 
 def _env() -> dict[str, str]:
@@ -304,16 +305,23 @@ class Sampler:
     def run(self) -> None:
         import psutil
 
+        rounds = 0
         while True:
+            # PSS walks every page of a worker (about 10 ms of kernel CPU for each), so memory
+            # is read every 5 s, not with every CPU reading: at 40 workers twice a second it
+            # took a fifth of a core from the calls being measured.
+            with_memory = rounds % MEMORY_EVERY == 0
+            rounds += 1
             for worker in self.workers():
                 try:
-                    memory = worker.memory_full_info()
                     times = worker.cpu_times()
+                    memory = worker.memory_full_info() if with_memory else None
                 except psutil.NoSuchProcess:
                     continue
-                self.peak_rss[worker.pid] = max(memory.rss, self.peak_rss.get(worker.pid, 0))
-                self.peak_pss[worker.pid] = max(memory.pss, self.peak_pss.get(worker.pid, 0))
                 self.cpu[worker.pid] = times.user + times.system
+                if memory is not None:
+                    self.peak_rss[worker.pid] = max(memory.rss, self.peak_rss.get(worker.pid, 0))
+                    self.peak_pss[worker.pid] = max(memory.pss, self.peak_pss.get(worker.pid, 0))
             if self.stop.wait(0.5):
                 return
 
@@ -393,6 +401,9 @@ class Step:
     answers: list[float]
     worker_cpu: float
     relay_cpu: float
+    # Not per call, % of one core: this process playing the provider, and the supervisor.
+    provider_cpu: float
+    pool_cpu: float
     machine_cpu: float
     busy_rss_mb: list[float]
     busy_pss_mb: list[float]
@@ -449,11 +460,14 @@ def _step(
     while len(sampler.cpu) < len(workers):  # every worker's starting CPU time seen
         time.sleep(0.05)
     workers_before, daphne_before = sum(sampler.cpu.values()), _cpu_seconds(daphne)
+    provider_before, pool_before = _cpu_seconds(os.getpid()), _cpu_seconds(supervisor)
     psutil.cpu_percent()
     window = time.monotonic()
     records = asyncio.run(_place_calls(base, calls, seconds))
     machine_cpu = psutil.cpu_percent()
     daphne_cpu = _cpu_seconds(daphne) - daphne_before
+    provider_cpu = _cpu_seconds(os.getpid()) - provider_before
+    pool_cpu = _cpu_seconds(supervisor) - pool_before
     sampler.stop.set()
     watcher.join()
     elapsed = time.monotonic() - window
@@ -483,6 +497,8 @@ def _step(
         answers=_answer_overheads(records),
         worker_cpu=worker_cpu,
         relay_cpu=relay_cpu,
+        provider_cpu=provider_cpu / elapsed * 100,
+        pool_cpu=pool_cpu / elapsed * 100,
         machine_cpu=machine_cpu,
         busy_rss_mb=busy,
         busy_pss_mb=busy_pss,
@@ -504,7 +520,8 @@ def _row(step: Step) -> str:
         f"{step.calls:5d} {step.failed:4d} | {p(step.inbound, 0.5)} {p(step.inbound, 0.99)} "
         f"{p(step.inbound, 1.0)} | {p(step.outbound, 0.5)} {p(step.outbound, 0.99)} | "
         f"{p(step.answers, 0.5)} {p(step.answers, 0.99)} | "
-        f"{step.worker_cpu:4.1f}% {step.relay_cpu:4.1f}% {step.machine_cpu:4.0f}% | "
+        f"{step.worker_cpu:4.1f}% {step.relay_cpu:4.1f}% | "
+        f"{step.provider_cpu:3.0f}% {step.pool_cpu:3.0f}% {step.machine_cpu:4.0f}% | "
         f"{_median(step.busy_rss_mb):5.0f} {max(step.busy_rss_mb, default=0):5.0f} | "
         f"{_median(step.busy_pss_mb):5.0f} {max(step.busy_pss_mb, default=0):5.0f} | "
         f"{step.refill_s:5.1f}s | "
@@ -559,7 +576,7 @@ def run(steps: list[int], seconds: float, *, pool_mode: str) -> None:
         )
         print(
             "calls fail | inbound delay ms p50   p99    max | outbound late p50 p99 | "
-            "answer ovh p50 p99 | CPU/call worker daphne, machine | busy RSS MB med max | "
+            "answer ovh p50 p99 | CPU/call worker daphne | provider pool machine | busy RSS MB med max | "
             "busy PSS MB med max | refill | ok"
         )
         for n in steps:
