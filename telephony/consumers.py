@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from opentelemetry.trace import Span
 from websockets.asyncio.client import ClientConnection
@@ -56,6 +57,16 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNKNOWN_PROVIDER)
             return
         await self.accept()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Channels' own loop also listens on the channel layer, at the price of a new task
+        # and an `asyncio.wait` for every message; this consumer never receives from a
+        # channel layer, so it takes its messages straight from the server.
+        self.scope = scope
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every message, through a thread

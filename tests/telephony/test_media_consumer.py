@@ -6,9 +6,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import redis
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import LazySettings, settings
@@ -257,3 +259,30 @@ async def test_relayed_media_skips_channels_database_cleanup(
     assert cleanups == [0, 0, 0]
     assert fake_worker.received[3:] == [MEDIA] * 5
     await communicator.disconnect()
+
+
+async def test_the_consumer_takes_no_channel_on_the_channel_layer(
+    call: Call, fake_worker: FakeWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A channel would cost a Redis receive loop per call and a task per message; the relay
+    # never receives from the channel layer.
+    new_channels: list[object] = []
+    layer = get_channel_layer()
+    assert layer is not None
+    original = layer.new_channel
+
+    async def new_channel(*args: Any) -> str:
+        new_channels.append(args)
+        return await original(*args)
+
+    monkeypatch.setattr(layer, "new_channel", new_channel)
+    communicator = WebsocketCommunicator(APP, f"/ws/media/simulator/{call.pk}/")
+    await communicator.connect()
+    await communicator.send_to(text_data=CONNECTED)
+    await communicator.send_to(text_data=_start(media_token_issue(call=call)))
+    await communicator.receive_from(timeout=5)
+    await communicator.send_to(text_data=MEDIA)
+    await asyncio.wait_for(fake_worker.got_media.wait(), 5)
+
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 1000}
+    assert new_channels == []
