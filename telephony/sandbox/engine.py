@@ -78,7 +78,10 @@ Answer = Stream | Bridge | None
 
 @dataclass
 class Delivery:
-    """One request the sandbox made to Breeze, and how Breeze answered it."""
+    """One request the sandbox made to Breeze, when, and how Breeze answered it.
+
+    `status` is None until Breeze answers, and stays None if Breeze was unreachable.
+    """
 
     kind: str
     method: str
@@ -266,13 +269,17 @@ class Sandbox:
             options["json"] = body
         else:
             options["data"] = dict(form or {})
+        # Recorded in the order sent, as the vendor numbers them: Breeze may answer one
+        # callback after a later one (a REST hang-up made while answering the first).
+        delivery = Delivery(kind, method, url, None, call.elapsed())
+        call.deliveries.append(delivery)
         try:
             async with self.http.request(method, url, **options) as response:
                 text = await response.text()
                 status: int | None = response.status
         except (aiohttp.ClientError, TimeoutError) as error:
             status, text = None, f"{type(error).__name__}: {error}"
-        call.deliveries.append(Delivery(kind, method, url, status, call.elapsed()))
+        delivery.status = status
         logger.info("%s %s: %s %s → %s", call.provider, call.sid, kind, url, status)
         if status is None or status >= 400:
             call.problems.append(f"{kind}: Breeze answered {status or text}")

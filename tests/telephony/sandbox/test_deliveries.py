@@ -1,0 +1,60 @@
+"""The sandbox records its callbacks in the order it sent them, as the vendor numbers them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from telephony.sandbox.engine import Sandbox, SandboxCall, SandboxConfig
+from telephony.sandbox.numbers import Fate
+from tests.conftest import free_port
+
+
+async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
+    # Breeze answers the detection callback only after it hung up through the REST API,
+    # which made the vendor send the final status callback meanwhile.
+    later_answered = asyncio.Event()
+
+    async def amd(_request: web.Request) -> web.Response:
+        await later_answered.wait()
+        return web.Response(status=204)
+
+    async def status(_request: web.Request) -> web.Response:
+        later_answered.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/amd", amd)
+    app.router.add_post("/status", status)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    sandbox = Sandbox(SandboxConfig(breeze_url=f"http://127.0.0.1:{port}"))
+    call = SandboxCall(
+        provider="twilio",
+        sid="CA1",
+        account="AC1",
+        secret="token",
+        to="+15005550777",
+        caller="+15005550006",
+        fate=Fate.MACHINE,
+        placement={},
+    )
+    root = f"http://127.0.0.1:{port}"
+    try:
+        first = asyncio.create_task(
+            sandbox.deliver(call, kind="amd", method="POST", url=f"{root}/amd", form={})
+        )
+        await asyncio.sleep(0.05)
+        await sandbox.deliver(call, kind="status:completed", method="POST", url=f"{root}/status")
+        await first
+    finally:
+        await sandbox.close()
+        await runner.cleanup()
+
+    assert [(d.kind, d.status) for d in call.deliveries] == [
+        ("amd", 204),
+        ("status:completed", 204),
+    ]
