@@ -15,8 +15,11 @@ Config, for each of `stt`, `tts`, `llm`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import math
+import threading
+import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -46,6 +49,35 @@ PROVIDER = "fixed_delay"
 _TONE_HZ = 440
 _TONE_AMPLITUDE = 8000
 _CHUNK_SECS = 0.02
+
+
+async def reply_after(secs: float) -> None:
+    """Wait as a vendor's reply arrives: woken from outside the event loop, on time.
+
+    `asyncio.sleep` wakes up to a millisecond late (the loop waits on epoll in whole
+    milliseconds), which a reply arriving on a socket does not; that lateness would be
+    counted as the platform's in each stage that waits (docs/benchmarks.md).
+    """
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Future[None] = loop.create_future()
+
+    def arrive() -> None:
+        if not arrived.done():
+            arrived.set_result(None)
+
+    def fire() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(arrive)
+
+    due = time.monotonic() + secs
+    timer = threading.Timer(secs, fire)
+    timer.start()
+    try:
+        await arrived
+    finally:
+        timer.cancel()
+    if (early := due - time.monotonic()) > 0:  # a thread's timed wait may end a hair early
+        await asyncio.sleep(early)
 
 
 @dataclass(frozen=True)
@@ -94,7 +126,7 @@ class FixedDelaySTTService(SegmentedSTTService):
         self._fixed = fixed
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
-        await asyncio.sleep(self._fixed.delay_secs)
+        await reply_after(self._fixed.delay_secs)
         yield TranscriptionFrame(self._fixed.text, "customer", time_now_iso8601(), Language.EN_US)
 
 
@@ -115,7 +147,7 @@ class FixedDelayLLMService(LLMService):
         if not isinstance(frame, LLMContextFrame):
             await self.push_frame(frame, direction)
             return
-        await asyncio.sleep(self._fixed.delay_secs)
+        await reply_after(self._fixed.delay_secs)
         await self.push_frame(LLMFullResponseStartFrame())
         await self.push_frame(LLMTextFrame(self._fixed.text))
         await self.push_frame(LLMFullResponseEndFrame())
@@ -135,7 +167,7 @@ class FixedDelayTTSService(TTSService):
         self._fixed = fixed
 
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
-        await asyncio.sleep(self._fixed.delay_secs)
+        await reply_after(self._fixed.delay_secs)
         rate = self.sample_rate
         audio = _tone(self._fixed.audio_ms, rate)
         step = 2 * round(rate * _CHUNK_SECS)

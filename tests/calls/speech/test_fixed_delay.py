@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from typing import Any
 
@@ -14,6 +16,7 @@ from calls.voice.speech.fixed_delay import (
     FixedDelayLLMService,
     FixedDelaySTTService,
     FixedDelayTTSService,
+    reply_after,
 )
 from templates_app.pipecat_compat import (
     LLMContext,
@@ -120,3 +123,16 @@ async def test_llm_answers_every_context_with_its_text_after_the_delay() -> None
 
 def _no_rules() -> Any:
     raise AssertionError("a fixed-delay LLM does not use the rules engine")
+
+
+async def test_a_cancelled_wait_leaves_no_timer_behind() -> None:
+    before = threading.active_count()
+    waiting = asyncio.create_task(reply_after(30))
+    await asyncio.sleep(0.01)
+
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    await asyncio.sleep(0.05)
+    assert threading.active_count() == before
