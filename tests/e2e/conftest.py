@@ -18,14 +18,18 @@ from calls.models import Call
 from calls.services import call_create
 from calls.voice import pool
 from config.models import Merchant
+from config.services import provider_credential_create
+from leads.models import Lead
+from leads.tasks import dispatch_due_leads
 from telephony.providers.simulator.client import SimulatorResult
 from telephony.providers.simulator.dialer import simulator_dial
 from telephony.providers.simulator.persona import Persona
 from telephony.tokens import media_token_issue
-from templates_app.models import TemplateVersion
+from templates_app.models import Template, TemplateVersion
 from templates_app.services import template_create, template_version_publish
 from tests.calls.conftest import call, published  # noqa: F401 - shared fixtures
 from tests.conftest import free_port
+from tests.demo_payloads import DEMO_PAYLOADS
 from tests.processes import BIN, running, subprocess_env, wait_for
 
 POOL_SIZE = 2
@@ -60,6 +64,36 @@ def published_template(
     """A one-off template for a test, created and published through the services."""
     template = template_create(merchant=merchant, slug=slug, name=slug, definition=definition)
     return template_version_publish(version=template.versions.get())
+
+
+def push_order_lead(
+    api: Any,
+    merchant: Merchant,
+    *,
+    provider: str,
+    secrets: dict[str, str],
+    phone: str,
+    definition: dict[str, Any],
+) -> Lead:
+    """Give `merchant` credentials for `provider` and the order template dialling through it
+    (slug `orders-<provider>`), push a lead for `phone` through the API as `api`'s user, and
+    dispatch it. A second lead for the same provider reuses what the first set up.
+    """
+    if not Template.objects.filter(merchant=merchant, slug=f"orders-{provider}").exists():
+        provider_credential_create(merchant=merchant, provider=provider, secrets=secrets)
+        published_template(merchant, f"orders-{provider}", definition)
+    pushed = api.post(
+        "/api/v1/leads",
+        {
+            "template": f"orders-{provider}",
+            "phone": phone,
+            "payload": DEMO_PAYLOADS["order-confirmation"],
+        },
+        format="json",
+    )
+    assert pushed.status_code == 201, pushed.content
+    dispatch_due_leads()
+    return Lead.objects.get(pk=pushed.json()["id"])
 
 
 def new_call(

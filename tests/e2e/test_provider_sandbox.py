@@ -24,18 +24,15 @@ from rest_framework.test import APIClient
 from calls.models import Call
 from calls.recordings.models import Recording
 from config.models import Membership
-from config.services import provider_credential_create
 from leads.models import Lead
-from leads.tasks import dispatch_due_leads
 from telephony.sandbox.credentials import SANDBOX_CALLER, SANDBOX_SECRETS
 from templates_app.demo import demo_definition_dialling
 from tests.conftest import Tenants, free_port
-from tests.demo_payloads import DEMO_PAYLOADS
 from tests.e2e.conftest import (
     Stack,
     ended_call,
     healthy,
-    published_template,
+    push_order_lead,
     stack_running,
 )
 from tests.e2e.test_recording import recordings_root  # noqa: F401 - a fixture
@@ -129,7 +126,6 @@ def push(tenants: Tenants, member_of_acme: Callable[[str], User]) -> Push:
     """Push a lead for `phone` to a template dialling through `provider`; dispatch it."""
     api = APIClient()
     api.force_authenticate(user=member_of_acme(Membership.Role.OPERATOR))
-    configured: set[str] = set()
 
     def push_lead(
         provider: str,
@@ -138,29 +134,19 @@ def push(tenants: Tenants, member_of_acme: Callable[[str], User]) -> Push:
         recording: str = "off",
         voicemail: dict[str, str] | None = None,
     ) -> Lead:
-        if provider not in configured:
-            configured.add(provider)
-            provider_credential_create(
-                merchant=tenants.acme, provider=provider, secrets=SANDBOX_SECRETS[provider]
-            )
-            definition = demo_definition_dialling(
-                "order-confirmation", provider=provider, caller=SANDBOX_CALLER, recording=recording
-            )
-            if voicemail is not None:
-                definition["voicemail"] = voicemail
-            published_template(tenants.acme, f"orders-{provider}", definition)
-        pushed = api.post(
-            "/api/v1/leads",
-            {
-                "template": f"orders-{provider}",
-                "phone": phone,
-                "payload": DEMO_PAYLOADS["order-confirmation"],
-            },
-            format="json",
+        definition = demo_definition_dialling(
+            "order-confirmation", provider=provider, caller=SANDBOX_CALLER, recording=recording
         )
-        assert pushed.status_code == 201, pushed.content
-        dispatch_due_leads()
-        return Lead.objects.get(pk=pushed.json()["id"])
+        if voicemail is not None:
+            definition["voicemail"] = voicemail
+        return push_order_lead(
+            api,
+            tenants.acme,
+            provider=provider,
+            secrets=SANDBOX_SECRETS[provider],
+            phone=phone,
+            definition=definition,
+        )
 
     return push_lead
 

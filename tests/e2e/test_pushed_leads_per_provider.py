@@ -29,14 +29,11 @@ from calls.recordings.models import Recording
 from calls.webhooks.models import WebhookDelivery
 from calls.webhooks.services import webhook_endpoint_create
 from config.models import Membership
-from config.services import provider_credential_create
 from leads.models import Lead
-from leads.tasks import dispatch_due_leads
 from templates_app.demo import demo_definition_dialling
 from tests.calls.recordings.conftest import wav_bytes
 from tests.conftest import Tenants
-from tests.demo_payloads import DEMO_PAYLOADS
-from tests.e2e.conftest import Stack, ended_call, published_template
+from tests.e2e.conftest import Stack, ended_call, push_order_lead
 from tests.e2e.test_real_adapters import _api, _completed, _converse
 from tests.e2e.test_recording import recording_stack, recordings_root  # noqa: F401 - fixtures
 from tests.processes import wait_for
@@ -89,29 +86,16 @@ def push_and_place(
 
     def place(provider: str, recording: str) -> tuple[Call, Request]:
         _api(provider, httpserver, settings)
-        provider_credential_create(
-            merchant=tenants.acme, provider=provider, secrets=SECRETS[provider]
-        )
-        published_template(
+        lead = push_order_lead(
+            operator_api,
             tenants.acme,
-            f"orders-{provider}",
-            demo_definition_dialling(
+            provider=provider,
+            secrets=SECRETS[provider],
+            phone=PHONE,
+            definition=demo_definition_dialling(
                 "order-confirmation", provider=provider, caller=TEMPLATE_CALLER, recording=recording
             ),
         )
-        pushed = operator_api.post(
-            "/api/v1/leads",
-            {
-                "template": f"orders-{provider}",
-                "phone": PHONE,
-                "payload": DEMO_PAYLOADS["order-confirmation"],
-            },
-            format="json",
-        )
-        assert pushed.status_code == 201, pushed.content
-        dispatch_due_leads()
-
-        lead = Lead.objects.get(pk=pushed.json()["id"])
         call = Call.objects.get(lead=lead)
         assert (call.provider, call.status, lead.status) == (
             provider,
