@@ -10,6 +10,7 @@ copy-on-write; only what a call writes becomes its own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -28,6 +29,10 @@ def preload() -> None:
     from calls.voice import worker  # noqa: F401 - imported for its side effect: the whole stack
 
     registry.warm_up()
+    # Out of the garbage collector's sight: a collection in a worker would otherwise walk
+    # every inherited object, writing to each one's header (copying its page from the
+    # supervisor) and stalling the call for tens of milliseconds (docs/benchmarks.md).
+    gc.freeze()
 
 
 class ForkedWorker:
@@ -81,6 +86,7 @@ def fork_worker(worker_id: str) -> ForkedWorker:
 def _run_child(worker_id: str) -> None:
     from calls.voice.worker import CallWorker
 
+    gc.freeze()  # what the supervisor made since the preload, as above
     # The supervisor's handlers stop the supervisor; the worker installs its own.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
