@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 Send = Callable[[str | bytes], Awaitable[None]]
 
+# How far behind its schedule the bot's audio may fall and still catch up (see `paced`).
+MAX_CATCH_UP_S = 0.1
 # While the line is quiet, this many 20 ms frames go on as one (see `quiet`).
 QUIET_FRAMES_PER_PUSH = 3
 
@@ -232,13 +234,24 @@ class RelayOutputTransport(BaseOutputTransport):
         return True
 
     async def _pace(self) -> None:
-        now = time.monotonic()
-        delay = max(0.0, self._next_send_time - now)
+        delay, self._next_send_time = paced(
+            now=time.monotonic(), due=self._next_send_time, interval=self._send_interval
+        )
         await asyncio.sleep(delay)
-        if delay == 0:
-            self._next_send_time = time.monotonic() + self._send_interval
-        else:
-            self._next_send_time += self._send_interval
+
+
+def paced(*, now: float, due: float, interval: float) -> tuple[float, float]:
+    """(how long to wait before the next frame, when the one after it is due).
+
+    Frames keep to the schedule the answer started on: after a stall (the worker's process
+    waited for a busy CPU) the overdue frames go at once and the rest stay on time, rather
+    than every later frame arriving as late as the stall. The provider buffers what comes
+    early. A frame more than `MAX_CATCH_UP_S` behind (the answer's first, or a long stall)
+    starts a new schedule instead of a burst.
+    """
+    if now - due > MAX_CATCH_UP_S:
+        return 0.0, now + interval
+    return max(0.0, due - now), due + interval
 
 
 class RelayTransport(BaseTransport):

@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Callable
 
-from calls.voice.transport import RelayTransport
+from calls.voice.transport import RelayTransport, paced
 from templates_app.pipecat_compat import (
     Frame,
     FrameDirection,
@@ -157,3 +157,23 @@ async def test_audio_goes_on_frame_by_frame_once_the_customer_may_be_speaking() 
     )
 
     assert _pushed(frames) == ["40ms", "20ms", "20ms", "20ms"]
+
+
+def test_bot_audio_keeps_its_schedule_through_a_short_stall() -> None:
+    interval, due, sent = 0.02, 0.0, []
+    # Frames are written at these times: on time, then a 50 ms stall before the fourth.
+    now = 10.0
+    for stall in [0, 0, 0, 0.05, 0, 0, 0, 0]:
+        now += stall
+        sent.append(round(now, 3))
+        delay, due = paced(now=now, due=due, interval=interval)
+        now += delay
+
+    # The first frame leads; after the stall the overdue frames go at once and the rest
+    # are back on the answer's 20 ms slots.
+    assert sent == [10.0, 10.0, 10.02, 10.09, 10.09, 10.09, 10.1, 10.12]
+
+
+def test_a_long_stall_or_a_new_answer_starts_a_new_schedule() -> None:
+    assert paced(now=10.0, due=9.85, interval=0.02) == (0.0, 10.02)
+    assert paced(now=10.0, due=0.0, interval=0.02) == (0.0, 10.02)
