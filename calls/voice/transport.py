@@ -58,7 +58,9 @@ class RelayInputTransport(BaseInputTransport):
         Then audio is pushed 60 ms at a time instead of 20: every frame costs the same CPU
         in each processor it crosses whatever its length, and a quiet line is most of a call.
         From the first frame that wakes the VAD, audio goes on frame by frame again, so
-        the end of the customer's speech, which times the answer, is never held back.
+        the end of the customer's speech, which times the answer, is never held back. Held
+        audio goes on before any other frame and before the end of the stream; when the bot
+        ends the call, up to 40 ms of quiet still held is not pushed.
         """
         super().__init__(params)
         self._inbound = inbound

@@ -10,8 +10,8 @@ Two departures from Pipecat's `SileroVADAnalyzer`, both about CPU (docs/benchmar
   the model's score cannot change the outcome, so the model is not run. The volume is
   smoothed and measured over 400 ms, so it passes half of `min_volume` several windows
   before it can reach `min_volume`: the model has that long to settle before its score
-  counts. It restarts from a reset state, as Pipecat resets it during quiet anyway (long
-  silence leaves its state unable to detect the speech that follows).
+  counts. It restarts from a reset state primed on the last second of the quiet it
+  skipped, so it meets the speech as it would have had it run all along.
 """
 
 from __future__ import annotations
