@@ -54,6 +54,14 @@ _PROVIDERS: dict[str, _Provider] = {
 }
 
 
+def _nobody_to_ask(**_: object) -> None:
+    return None
+
+
+# The simulator (and any provider without a status API): nobody to ask, nothing to hang up.
+_UNASKED = _Provider(_nobody_to_ask, {}, None)
+
+
 @dataclass
 class UnconnectedReport:
     applied: list[int] = field(default_factory=list)
@@ -74,9 +82,9 @@ def calls_reconcile_unconnected(*, now: dt.datetime | None = None) -> Unconnecte
     ).exclude(provider="daily")  # Daily sessions have their own reconciler.
     report = UnconnectedReport()
     for call in stale:
-        provider = _PROVIDERS.get(call.provider)
+        provider = _PROVIDERS.get(call.provider, _UNASKED)
         try:
-            word = provider.fetch_status(call=call) if provider else None
+            word = provider.fetch_status(call=call)
         except OSError as error:
             if call.updated_at >= now - 2 * timeout:
                 logger.warning(
@@ -85,7 +93,7 @@ def calls_reconcile_unconnected(*, now: dt.datetime | None = None) -> Unconnecte
                 report.deferred.append(call.pk)
                 continue
             word = None
-        status = provider.statuses.get(word or "") if provider else None
+        status = provider.statuses.get(word or "")
         if status in _FINAL:
             assert status is not None
             if call_provider_status_apply(
@@ -107,8 +115,8 @@ def calls_reconcile_unconnected(*, now: dt.datetime | None = None) -> Unconnecte
     return report
 
 
-def _hang_up(*, call: Call, provider: _Provider | None) -> None:
-    if provider is None or provider.hang_up is None:
+def _hang_up(*, call: Call, provider: _Provider) -> None:
+    if provider.hang_up is None:
         return
     try:
         provider.hang_up(call=call)
