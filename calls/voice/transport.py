@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+import numpy as np
+
 from templates_app.pipecat_compat import (
     BaseInputTransport,
     BaseOutputTransport,
@@ -42,6 +44,8 @@ Send = Callable[[str | bytes], Awaitable[None]]
 MAX_CATCH_UP_S = 0.1
 # While the line is quiet, this many 20 ms frames go on as one (see `quiet`).
 QUIET_FRAMES_PER_PUSH = 3
+# A frame with a sample this loud (about -50 dBFS) is not held: it may be speech starting.
+LOUD_SAMPLE = 100
 
 
 class RelayInputTransport(BaseInputTransport):
@@ -57,10 +61,11 @@ class RelayInputTransport(BaseInputTransport):
 
         Then audio is pushed 60 ms at a time instead of 20: every frame costs the same CPU
         in each processor it crosses whatever its length, and a quiet line is most of a call.
-        From the first frame that wakes the VAD, audio goes on frame by frame again, so
-        the end of the customer's speech, which times the answer, is never held back. Held
-        audio goes on before any other frame and before the end of the stream; when the bot
-        ends the call, up to 40 ms of quiet still held is not pushed.
+        Only quiet frames are held: one with any sound in it goes on at once, so the start
+        of speech is not held back, and from there on frame by frame until the VAD rests
+        again, so neither is the end of speech, which times the answer. Held audio goes on
+        before any other frame and before the end of the stream; when the bot ends the call,
+        up to 40 ms of quiet still held is not pushed.
         """
         super().__init__(params)
         self._inbound = inbound
@@ -132,7 +137,7 @@ class RelayInputTransport(BaseInputTransport):
                 await self.push_frame(frame)
 
     async def _push_audio(self, frame: InputAudioRawFrame) -> None:
-        if self._quiet is None or not self._quiet():
+        if self._quiet is None or not self._quiet() or _loud(frame.audio):
             await self._push_held()
             await self.push_audio_frame(frame)
             return
@@ -277,3 +282,10 @@ class RelayTransport(BaseTransport):
 
     def output(self) -> RelayOutputTransport:
         return self._output
+
+
+def _loud(audio: bytes) -> bool:
+    samples = np.frombuffer(audio, dtype="<i2")
+    return bool(samples.size) and (
+        int(samples.max()) >= LOUD_SAMPLE or int(samples.min()) <= -LOUD_SAMPLE
+    )

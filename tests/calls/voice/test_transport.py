@@ -177,3 +177,14 @@ def test_bot_audio_keeps_its_schedule_through_a_short_stall() -> None:
 def test_a_long_stall_or_a_new_answer_starts_a_new_schedule() -> None:
     assert paced(now=10.0, due=9.85, interval=0.02) == (0.0, 10.02)
     assert paced(now=10.0, due=0.0, interval=0.02) == (0.0, 10.02)
+
+
+async def test_a_frame_with_sound_in_it_is_never_held() -> None:
+    loud = base64.b64encode(b"\x80" * 160).decode()  # μ-law full scale
+    faint = base64.b64encode(b"\xfe" * 160).decode()  # μ-law's smallest step above silence
+    media = [_media(GOOD, 1), _media(loud, 2), _media(faint, 3), _media(GOOD, 4), None]
+
+    frames = await _received(media, quiet=lambda: True)
+
+    # The silence before it goes on first; the faint and silent frames after it are held.
+    assert _pushed(frames) == ["20ms", "20ms", "40ms"]
