@@ -198,9 +198,10 @@ class RelayOutputTransport(BaseOutputTransport):
 
     async def start(self, frame: StartFrame) -> None:
         await super().start(frame)
-        # Half a chunk ahead keeps the provider's buffer fed without running far ahead of
-        # playback, so barge-in clears little and bot-speaking state stays truthful.
-        self._send_interval = (self.audio_chunk_size / self.sample_rate) / 2
+        # One chunk per chunk of playing time (the size is in bytes, two per sample): the
+        # provider's buffer stays fed without running ahead of playback, so a barge-in's
+        # `clear` has little to drop and bot-speaking state stays truthful.
+        self._send_interval = self.audio_chunk_size / 2 / self.sample_rate
         await self.set_transport_ready(frame)
 
     async def stop(self, frame: EndFrame) -> None:
