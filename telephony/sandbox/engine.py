@@ -88,6 +88,8 @@ class Delivery:
     url: str
     status: int | None
     at: float
+    # Sent and not yet answered (nor given up on).
+    pending: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -168,7 +170,9 @@ class SandboxCall:
             "fate": str(self.fate),
             "status": self.status,
             "duration": self.duration if not self.live else None,
-            "finished": self.finished,
+            # Over only once Breeze has answered every callback: one may be answered after
+            # the final status it caused (a REST hang-up made while answering it).
+            "finished": self.finished and not any(d.pending for d in self.deliveries),
             "ended_by": self.ended_by,
             "deliveries": [delivery.as_dict() for delivery in self.deliveries],
             "conversation": self.conversation,
@@ -279,7 +283,7 @@ class Sandbox:
                 status: int | None = response.status
         except (aiohttp.ClientError, TimeoutError) as error:
             status, text = None, f"{type(error).__name__}: {error}"
-        delivery.status = status
+        delivery.status, delivery.pending = status, False
         logger.info("%s %s: %s %s → %s", call.provider, call.sid, kind, url, status)
         if status is None or status >= 400:
             call.problems.append(f"{kind}: Breeze answered {status or text}")

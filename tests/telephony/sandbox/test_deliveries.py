@@ -1,4 +1,5 @@
-"""The sandbox records its callbacks in the order it sent them, as the vendor numbers them."""
+"""The sandbox records its callbacks in the order it sent them, and a call is over only once
+Breeze has answered them all."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
         )
         await asyncio.sleep(0.05)
         await sandbox.deliver(call, kind="status:completed", method="POST", url=f"{root}/status")
+        call.finished = True
+        # The final status is out, but Breeze has not answered the detection callback yet.
+        finished_before_answer = call.summary()["finished"]
         await first
     finally:
         await sandbox.close()
@@ -58,3 +62,4 @@ async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
         ("amd", 204),
         ("status:completed", 204),
     ]
+    assert (finished_before_answer, call.summary()["finished"]) == (False, True)
