@@ -385,9 +385,13 @@ class Sandbox:
             call.ended_by = call.ended_by or str(result.hung_up_by)
 
     async def _detect(self, vendor: Vendor, call: SandboxCall) -> None:
-        """The detection verdict after it has listened a while, if the stream still runs."""
+        """The detection verdict after it has listened a while, if the stream still runs.
+
+        Once sent, the verdict is the vendor's own request: the stream ending (Breeze hanging
+        up while it answers the verdict) does not take it back.
+        """
         await asyncio.sleep(self.config.detection_seconds)
-        await vendor.machine_verdict(call)
+        self.spawn(vendor.machine_verdict(call))
 
 
 # Who answers a MACHINE number: a greeting, then it records whatever is said.

@@ -7,9 +7,22 @@ import asyncio
 
 from aiohttp import web
 
-from telephony.sandbox.engine import Sandbox, SandboxCall, SandboxConfig
+from telephony.sandbox.engine import Sandbox, SandboxCall, SandboxConfig, Vendor
 from telephony.sandbox.numbers import Fate
 from tests.conftest import free_port
+
+
+def _machine_call() -> SandboxCall:
+    return SandboxCall(
+        provider="twilio",
+        sid="CA1",
+        account="AC1",
+        secret="token",
+        to="+15005550777",
+        caller="+15005550006",
+        fate=Fate.MACHINE,
+        placement={},
+    )
 
 
 async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
@@ -33,16 +46,7 @@ async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     sandbox = Sandbox(SandboxConfig(breeze_url=f"http://127.0.0.1:{port}"))
-    call = SandboxCall(
-        provider="twilio",
-        sid="CA1",
-        account="AC1",
-        secret="token",
-        to="+15005550777",
-        caller="+15005550006",
-        fate=Fate.MACHINE,
-        placement={},
-    )
+    call = _machine_call()
     root = f"http://127.0.0.1:{port}"
     try:
         first = asyncio.create_task(
@@ -63,3 +67,41 @@ async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
         ("status:completed", 204),
     ]
     assert (finished_before_answer, call.summary()["finished"]) == (False, True)
+
+
+async def test_the_detection_verdict_is_answered_though_the_stream_ends_meanwhile() -> None:
+    # Breeze hangs up through the REST API while it answers the verdict; the stream ends and
+    # the sandbox stops listening, but the verdict's request still gets its answer.
+    asked, hung_up, answered = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def amd(_request: web.Request) -> web.Response:
+        asked.set()
+        await hung_up.wait()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/amd", amd)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}/amd"
+
+    class Detecting(Vendor):
+        async def machine_verdict(self, call: SandboxCall) -> None:
+            await self.sandbox.deliver(call, kind="amd", method="POST", url=url, form={})
+            answered.set()
+
+    sandbox = Sandbox(SandboxConfig(breeze_url=f"http://127.0.0.1:{port}", detection_seconds=0))
+    call = _machine_call()
+    try:
+        listening = asyncio.create_task(sandbox._detect(Detecting(sandbox), call))
+        await asyncio.wait_for(asked.wait(), 5)
+        listening.cancel()
+        hung_up.set()
+        await asyncio.wait_for(answered.wait(), 5)
+    finally:
+        await sandbox.close()
+        await runner.cleanup()
+
+    assert [(d.kind, d.status) for d in call.deliveries] == [("amd", 204)]
