@@ -13,6 +13,8 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
+from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from opentelemetry.trace import Span
@@ -66,17 +68,14 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         self.base_send = send
         with contextlib.suppress(StopConsumer):
             while True:
-                await self.dispatch(await receive())
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels closes stale database connections before every message, through a thread
-        # hop (sync_to_async). Once the stream is relayed the consumer touches no database,
-        # and that hop on each 20 ms frame cost Daphne more than the relaying itself
-        # (docs/benchmarks.md), so relayed media skips it.
-        if self.link is not None and message["type"] == "websocket.receive":
-            await self.receive(text_data=message.get("text"), bytes_data=message.get("bytes"))
-            return
-        await super().dispatch(message)
+                message = await receive()
+                # Channels closes stale database connections before every message, through
+                # a thread hop. Once the stream is relayed the consumer touches no database,
+                # and that hop on each 20 ms frame cost Daphne more than the relaying itself
+                # (docs/benchmarks.md), so relayed media skips it.
+                if self.link is None:
+                    await aclose_old_connections()
+                await getattr(self, get_handler_name(message))(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message = (

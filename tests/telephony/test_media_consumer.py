@@ -142,6 +142,16 @@ async def test_a_bad_token_is_refused_before_any_worker_is_claimed(
     assert not fake_worker.connected.is_set()
 
 
+async def _relayed(provider: str, call: Call) -> WebsocketCommunicator:
+    """A stream past its `start`, relayed to the worker, which has sent its first reply."""
+    communicator = WebsocketCommunicator(APP, f"/ws/media/{provider}/{call.pk}/")
+    await communicator.connect()
+    await communicator.send_to(text_data=CONNECTED)
+    await communicator.send_to(text_data=_start(media_token_issue(call=call)))
+    await communicator.receive_from(timeout=5)
+    return communicator
+
+
 def _spend(token: str, call_id: int) -> None:
     from telephony.tokens import media_token_consume
 
@@ -195,12 +205,7 @@ async def test_a_customer_hang_up_closes_the_worker_link(
     call: Call, fake_worker: FakeWorker
 ) -> None:
     fake_worker.close_after_media = False
-    fake_worker.expected = 3 + 5  # assign, connected, start and five media messages
-    communicator = WebsocketCommunicator(APP, f"/ws/media/twilio/{call.pk}/")
-    await communicator.connect()
-    await communicator.send_to(text_data=CONNECTED)
-    await communicator.send_to(text_data=_start(media_token_issue(call=call)))
-    await communicator.receive_from(timeout=5)
+    communicator = await _relayed("twilio", call)
 
     await communicator.disconnect()
     await asyncio.wait_for(fake_worker.link_closed.wait(), 5)
@@ -242,14 +247,10 @@ async def test_relayed_media_skips_channels_database_cleanup(
     async def cleanup() -> None:
         cleanups.append(len(fake_worker.received))
 
-    monkeypatch.setattr("channels.consumer.aclose_old_connections", cleanup)
+    monkeypatch.setattr(consumers, "aclose_old_connections", cleanup)
     fake_worker.close_after_media = False
     fake_worker.expected = 3 + 5  # assign, connected, start and five media messages
-    communicator = WebsocketCommunicator(APP, f"/ws/media/simulator/{call.pk}/")
-    await communicator.connect()
-    await communicator.send_to(text_data=CONNECTED)
-    await communicator.send_to(text_data=_start(media_token_issue(call=call)))
-    await communicator.receive_from(timeout=5)
+    communicator = await _relayed("simulator", call)
 
     for _ in range(5):
         await communicator.send_to(text_data=MEDIA)
@@ -276,11 +277,7 @@ async def test_the_consumer_takes_no_channel_on_the_channel_layer(
         return await original(*args)
 
     monkeypatch.setattr(layer, "new_channel", new_channel)
-    communicator = WebsocketCommunicator(APP, f"/ws/media/simulator/{call.pk}/")
-    await communicator.connect()
-    await communicator.send_to(text_data=CONNECTED)
-    await communicator.send_to(text_data=_start(media_token_issue(call=call)))
-    await communicator.receive_from(timeout=5)
+    communicator = await _relayed("simulator", call)
     await communicator.send_to(text_data=MEDIA)
     await asyncio.wait_for(fake_worker.got_media.wait(), 5)
 
