@@ -15,10 +15,11 @@ Config, for each of `stt`, `tts`, `llm`:
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import math
-import threading
+import os
 import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
@@ -52,11 +53,12 @@ _CHUNK_SECS = 0.02
 
 
 async def reply_after(secs: float) -> None:
-    """Wait as a vendor's reply arrives: woken from outside the event loop, on time.
+    """Wait as a vendor's reply arrives: the event loop wakes when it is due, as for a socket.
 
     `asyncio.sleep` wakes up to a millisecond late (the loop waits on epoll in whole
-    milliseconds), which a reply arriving on a socket does not; that lateness would be
-    counted as the platform's in each stage that waits (docs/benchmarks.md).
+    milliseconds), and a thread's timer adds its own wake-up and a hand-over to the loop;
+    either lateness would be counted as the platform's in each stage that waits
+    (docs/benchmarks.md). A timerfd becomes readable on time, like a reply's socket.
     """
     loop = asyncio.get_running_loop()
     arrived: asyncio.Future[None] = loop.create_future()
@@ -65,19 +67,43 @@ async def reply_after(secs: float) -> None:
         if not arrived.done():
             arrived.set_result(None)
 
-    def fire() -> None:
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(arrive)
-
-    due = time.monotonic() + secs
-    timer = threading.Timer(secs, fire)
-    timer.start()
+    timer = _timerfd_at(time.monotonic() + secs)
+    loop.add_reader(timer, arrive)
     try:
         await arrived
     finally:
-        timer.cancel()
-    if (early := due - time.monotonic()) > 0:  # a thread's timed wait may end a hair early
-        await asyncio.sleep(early)
+        loop.remove_reader(timer)
+        os.close(timer)
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = (("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long))
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = (("it_interval", _Timespec), ("it_value", _Timespec))
+
+
+_CLOCK_MONOTONIC = 1  # the clock of `time.monotonic()` on Linux
+_TFD_NONBLOCK, _TFD_CLOEXEC, _TFD_TIMER_ABSTIME = os.O_NONBLOCK, os.O_CLOEXEC, 1
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _timerfd_at(due: float) -> int:
+    """A timerfd (Linux; `os.timerfd_create` is Python 3.13's) readable at monotonic `due`."""
+    timer: int = _libc().timerfd_create(_CLOCK_MONOTONIC, _TFD_NONBLOCK | _TFD_CLOEXEC)
+    if timer < 0:
+        raise OSError(ctypes.get_errno(), "timerfd_create")
+    seconds = int(due)
+    when = _Itimerspec(_Timespec(0, 0), _Timespec(seconds, int((due - seconds) * 1e9)))
+    if _libc().timerfd_settime(timer, _TFD_TIMER_ABSTIME, ctypes.byref(when), None) != 0:
+        os.close(timer)
+        raise OSError(ctypes.get_errno(), "timerfd_settime")
+    return timer
 
 
 @dataclass(frozen=True)

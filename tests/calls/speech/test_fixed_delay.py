@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,14 +125,28 @@ def _no_rules() -> Any:
     raise AssertionError("a fixed-delay LLM does not use the rules engine")
 
 
+async def test_a_reply_is_never_early() -> None:
+    waits = []
+    for secs in (0.0, 0.001, 0.02):
+        started = time.monotonic()
+        await reply_after(secs)
+        waits.append(time.monotonic() - started >= secs)
+
+    assert waits == [True, True, True]
+
+
 async def test_a_cancelled_wait_leaves_no_timer_behind() -> None:
-    before = threading.active_count()
+    before = _open_fds()
     waiting = asyncio.create_task(reply_after(30))
     await asyncio.sleep(0.01)
+    during = _open_fds()
 
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
 
-    await asyncio.sleep(0.05)
-    assert threading.active_count() == before
+    assert (len(during - before), _open_fds()) == (1, before)
+
+
+def _open_fds() -> set[str]:
+    return {fd.name for fd in Path("/proc/self/fd").iterdir()}
