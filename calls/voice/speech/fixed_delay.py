@@ -84,7 +84,6 @@ class _Itimerspec(ctypes.Structure):
     _fields_ = (("it_interval", _Timespec), ("it_value", _Timespec))
 
 
-_CLOCK_MONOTONIC = 1  # the clock of `time.monotonic()` on Linux
 _TFD_NONBLOCK, _TFD_CLOEXEC, _TFD_TIMER_ABSTIME = os.O_NONBLOCK, os.O_CLOEXEC, 1
 
 
@@ -95,7 +94,7 @@ def _libc() -> ctypes.CDLL:
 
 def _timerfd_at(due: float) -> int:
     """A timerfd (Linux; `os.timerfd_create` is Python 3.13's) readable at monotonic `due`."""
-    timer: int = _libc().timerfd_create(_CLOCK_MONOTONIC, _TFD_NONBLOCK | _TFD_CLOEXEC)
+    timer: int = _libc().timerfd_create(time.CLOCK_MONOTONIC, _TFD_NONBLOCK | _TFD_CLOEXEC)
     if timer < 0:
         raise OSError(ctypes.get_errno(), "timerfd_create")
     seconds = int(due)
