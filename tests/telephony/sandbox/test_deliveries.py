@@ -4,12 +4,37 @@ Breeze has answered them all."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 
 from telephony.sandbox.engine import Sandbox, SandboxCall, SandboxConfig, Vendor
 from telephony.sandbox.numbers import Fate
 from tests.conftest import free_port
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+@asynccontextmanager
+async def _sandbox_calling(
+    routes: dict[str, Handler], *, detection_seconds: float = SandboxConfig.detection_seconds
+) -> AsyncIterator[tuple[Sandbox, str]]:
+    """A sandbox, and a local server standing in for Breeze's callback endpoints (POST)."""
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    root = f"http://127.0.0.1:{port}"
+    sandbox = Sandbox(SandboxConfig(breeze_url=root, detection_seconds=detection_seconds))
+    try:
+        yield sandbox, root
+    finally:
+        await sandbox.close()
+        await runner.cleanup()
 
 
 def _machine_call() -> SandboxCall:
@@ -38,17 +63,8 @@ async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
         later_answered.set()
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/amd", amd)
-    app.router.add_post("/status", status)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    sandbox = Sandbox(SandboxConfig(breeze_url=f"http://127.0.0.1:{port}"))
     call = _machine_call()
-    root = f"http://127.0.0.1:{port}"
-    try:
+    async with _sandbox_calling({"/amd": amd, "/status": status}) as (sandbox, root):
         first = asyncio.create_task(
             sandbox.deliver(call, kind="amd", method="POST", url=f"{root}/amd", form={})
         )
@@ -58,9 +74,6 @@ async def test_a_callback_answered_after_a_later_one_keeps_its_place() -> None:
         # The final status is out, but Breeze has not answered the detection callback yet.
         finished_before_answer = call.summary()["finished"]
         await first
-    finally:
-        await sandbox.close()
-        await runner.cleanup()
 
     assert [(d.kind, d.status) for d in call.deliveries] == [
         ("amd", 204),
@@ -79,29 +92,20 @@ async def test_the_detection_verdict_is_answered_though_the_stream_ends_meanwhil
         await hung_up.wait()
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/amd", amd)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    url = f"http://127.0.0.1:{port}/amd"
-
-    class Detecting(Vendor):
-        async def machine_verdict(self, call: SandboxCall) -> None:
-            await self.sandbox.deliver(call, kind="amd", method="POST", url=url, form={})
-            answered.set()
-
-    sandbox = Sandbox(SandboxConfig(breeze_url=f"http://127.0.0.1:{port}", detection_seconds=0))
     call = _machine_call()
-    try:
+    async with _sandbox_calling({"/amd": amd}, detection_seconds=0) as (sandbox, root):
+
+        class Detecting(Vendor):
+            async def machine_verdict(self, call: SandboxCall) -> None:
+                await self.sandbox.deliver(
+                    call, kind="amd", method="POST", url=f"{root}/amd", form={}
+                )
+                answered.set()
+
         listening = asyncio.create_task(sandbox._detect(Detecting(sandbox), call))
         await asyncio.wait_for(asked.wait(), 5)
         listening.cancel()
         hung_up.set()
         await asyncio.wait_for(answered.wait(), 5)
-    finally:
-        await sandbox.close()
-        await runner.cleanup()
 
     assert [(d.kind, d.status) for d in call.deliveries] == [("amd", 204)]
