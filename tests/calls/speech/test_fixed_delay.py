@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from calls.voice.speech.fixed_delay import (
     FixedDelayLLMService,
     FixedDelaySTTService,
     FixedDelayTTSService,
+    _timerfd_at,
     reply_after,
 )
 from templates_app.pipecat_compat import (
@@ -146,6 +148,15 @@ async def test_a_cancelled_wait_leaves_no_timer_behind() -> None:
         await waiting
 
     assert (len(during - before), _open_fds()) == (1, before)
+
+
+def test_a_timer_the_kernel_refuses_is_an_error_and_leaves_no_descriptor() -> None:
+    before = _open_fds()
+
+    with pytest.raises(OSError, match="timerfd_settime") as refused:
+        _timerfd_at(-0.5)  # a negative time: timerfd_settime answers EINVAL
+
+    assert (refused.value.errno, _open_fds()) == (errno.EINVAL, before)
 
 
 def _open_fds() -> set[str]:
