@@ -6,6 +6,8 @@ from breeze import health, metrics
 from breeze.dashboard.api import DashboardApi
 from breeze.dashboard.pages import dashboard_page
 
+admin.autodiscover()
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

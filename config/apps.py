@@ -8,8 +8,6 @@ class BreezeConfigConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the API's authentication schemes with drf-spectacular.
-        from config.api import schema  # noqa: F401
         from config.logs import celery as log_celery
 
         log_celery.connect()

@@ -14,43 +14,48 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.utils.module_loading import import_string
+
 from calls.models import Call
-from telephony.providers.exotel.client import exotel_transfer
-from telephony.providers.plivo.client import plivo_agent_dial, plivo_transfer
-from telephony.providers.twilio.client import twilio_agent_dial, twilio_transfer
 
 logger = logging.getLogger(__name__)
 
+# Dotted paths, imported on first use: a call worker runs these from its pipeline, and the
+# providers' SDKs (11 MB of twilio and plivo) would otherwise sit in every worker's memory
+# for the rare call that transfers.
+TRANSFERS = {
+    "twilio": "telephony.providers.twilio.client.twilio_transfer",
+    "plivo": "telephony.providers.plivo.client.plivo_transfer",
+    "exotel": "telephony.providers.exotel.client.exotel_transfer",
+    "simulator": "telephony.transfers.simulator_transfer",
+}
+AGENT_DIALS = {
+    "twilio": "telephony.providers.twilio.client.twilio_agent_dial",
+    "plivo": "telephony.providers.plivo.client.plivo_agent_dial",
+}
 
-def _simulator_transfer(*, call: Call, number: str) -> bool:
+
+def simulator_transfer(*, call: Call, number: str) -> bool:
     """The simulated customer has no line to hand on: the transfer is taken as done."""
     logger.info("call %s: simulated transfer to %s", call.pk, number)
     return True
 
 
-TRANSFERS: dict[str, Callable[..., bool]] = {
-    "twilio": twilio_transfer,
-    "plivo": plivo_transfer,
-    "exotel": exotel_transfer,
-    "simulator": _simulator_transfer,
-}
-AGENT_DIALS: dict[str, Callable[..., bool]] = {
-    "twilio": twilio_agent_dial,
-    "plivo": plivo_agent_dial,
-}
-
-
 def call_transfer(*, call_id: int, number: str) -> bool:
     """Ask the call's provider to connect the customer to `number`; False if it cannot."""
     call = Call.objects.select_related("template_version").get(pk=call_id)
-    transfer = TRANSFERS.get(call.provider)
-    return transfer is not None and transfer(call=call, number=number)
+    path = TRANSFERS.get(call.provider)
+    if path is None:
+        return False
+    transfer: Callable[..., bool] = import_string(path)
+    return transfer(call=call, number=number)
 
 
 def call_agent_dial(*, call_id: int, number: str, ring_timeout: int) -> bool | None:
     """Ring the agent of a warm transfer; None if the call's provider has no warm transfer."""
     call = Call.objects.select_related("template_version").get(pk=call_id)
-    dial = AGENT_DIALS.get(call.provider)
-    if dial is None:
+    path = AGENT_DIALS.get(call.provider)
+    if path is None:
         return None
+    dial: Callable[..., bool] = import_string(path)
     return dial(call=call, number=number, ring_timeout=ring_timeout)

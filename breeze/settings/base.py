@@ -28,8 +28,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "daphne",
-    "django.contrib.admin",
+    # Admin modules load with the URLconf (breeze/urls.py), not at setup: a voice worker or
+    # a Celery worker serves no admin and would carry every admin module's imports.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
-from langfuse import Langfuse, LangfuseSpan, propagate_attributes
 
 from calls.langfuse.client import call_langfuse_trace_id, langfuse_client, langfuse_project_for
 from calls.langfuse.observer import LangfuseTurnObserver
 from calls.models import Call
 
 if TYPE_CHECKING:
+    from langfuse import Langfuse, LangfuseSpan
+
     from calls.voice.pipeline import CallSession
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def call_langfuse_open(*, call_id: int, current_node: Callable[[], str]) -> Call
     project = langfuse_project_for(merchant_id=call.merchant_id)
     if project is None:
         return None
+    from langfuse import propagate_attributes  # only with a project: see client.py
+
     client = langfuse_client(project)
     metadata = _metadata(call)
     template = metadata["template"]

@@ -11,9 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from langfuse import LangfuseGeneration, LangfuseSpan
+from typing import TYPE_CHECKING, Any
 
 from templates_app.pipecat_compat import (
     BaseObserver,
@@ -26,6 +24,9 @@ from templates_app.pipecat_compat import (
     LLMUsageMetricsData,
     MetricsFrame,
 )
+
+if TYPE_CHECKING:
+    from langfuse import LangfuseGeneration, LangfuseSpan
 
 
 def _now() -> dt.datetime:

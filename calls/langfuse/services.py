@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from langfuse import Langfuse
 
 from calls.langfuse.client import call_langfuse_trace_id, langfuse_client, langfuse_project_for
 from calls.models import Call
@@ -44,7 +43,7 @@ def call_scores_send(
         if evaluator is None:
             continue
         common: dict[str, Any] = {
-            "score_id": Langfuse.create_trace_id(seed=f"breeze-call-{call.pk}-score-{name}"),
+            "score_id": client.create_trace_id(seed=f"breeze-call-{call.pk}-score-{name}"),
             "trace_id": trace_id,
             "name": name,
             "comment": evaluator.description or None,

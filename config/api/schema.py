@@ -1,4 +1,4 @@
-"""How the API's authentication and errors appear in the OpenAPI schema (loaded by config.apps)."""
+"""How the API's authentication and errors appear in the OpenAPI schema (loaded by config.api.urls)."""
 
 from __future__ import annotations
 

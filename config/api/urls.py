@@ -1,6 +1,9 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+# Registers the API's authentication schemes with drf-spectacular, which reads them only
+# when it walks these URLs: processes that serve no API (voice, Celery) never load it.
+from config.api import schema  # noqa: F401
 from config.api.views import (
     ApiKeyDetailApi,
     ApiKeyListApi,

@@ -27,9 +27,9 @@ print(sorted(set(sys.modules) - before))
 """
 
 
-def test_building_a_calls_llm_after_warm_up_imports_nothing_new() -> None:
+def _last_line_printed(script: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script],
         cwd=ROOT,
         env=subprocess_env(),
         capture_output=True,
@@ -37,5 +37,20 @@ def test_building_a_calls_llm_after_warm_up_imports_nothing_new() -> None:
         check=True,
         timeout=120,
     )
+    return result.stdout.strip().splitlines()[-1]
 
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+def test_building_a_calls_llm_after_warm_up_imports_nothing_new() -> None:
+    assert _last_line_printed(SCRIPT) == "[]"
+
+
+def test_a_call_worker_does_not_carry_what_only_other_processes_use() -> None:
+    # Each of these is megabytes in every worker's memory (docs/benchmarks.md): the admin
+    # and API schema (web only), Daphne's Twisted, and SDKs used only when configured.
+    script = (
+        "import sys, django; django.setup(); import calls.voice.worker; "
+        "print(sorted(name for name in ('daphne', 'twisted', 'drf_spectacular.plumbing', "
+        "'langfuse', 'twilio', 'plivo', 'calls.admin') if name in sys.modules))"
+    )
+
+    assert _last_line_printed(script) == "[]"

@@ -9,13 +9,14 @@ from urllib.parse import parse_qs
 import pytest
 from django.conf import LazySettings
 from django.test import Client
+from django.utils.module_loading import import_string
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
 from pytest_httpserver import HTTPServer
 
 from calls.models import Call
 from calls.services import call_end
 from telephony.providers.exotel.signature import exotel_call_secret
-from telephony.transfers import call_transfer
+from telephony.transfers import AGENT_DIALS, TRANSFERS, call_transfer
 from templates_app.models import TemplateVersion
 from tests.telephony.providers import test_exotel, test_plivo, test_twilio
 from tests.telephony.providers.conftest import PUBLIC
@@ -134,3 +135,10 @@ def test_exotels_connect_applet_gets_the_templates_number_after_a_transfer(
     call_end(call_id=call.pk, disposition=Call.Disposition.TRANSFERRED, end_reason="transferred")
     assert _exotel_dial(client, call, secret) == (200, AGENT.encode())
     assert _exotel_dial(client, call, "forged")[0] == 403
+
+
+def test_every_provider_transfer_names_a_function_that_imports() -> None:
+    # The table holds dotted paths, imported on first use, so a wrong one would otherwise
+    # surface only when a live call tries to transfer.
+    for path in [*TRANSFERS.values(), *AGENT_DIALS.values()]:
+        assert callable(import_string(path)), path
