@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil  # type: ignore[import-untyped]
 import pytest
 import redis
 from django.conf import settings
@@ -15,6 +16,7 @@ from websockets.sync.client import connect
 
 from breeze.celery import app as celery_app
 from calls.voice import pool
+from calls.voice.speech.shared.client import speech_server_answers
 from config.models import ServiceHeartbeat
 from config.tasks import service_heartbeat
 from tests.conftest import free_port
@@ -85,23 +87,32 @@ def test_a_real_celery_worker_runs_a_task_from_redis_against_postgresql(tmp_path
     assert "Task config.tasks.service_heartbeat" in log.read_text()
 
 
+def _empty_pool_registry() -> redis.Redis:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{pool.PREFIX}*"):
+        client.delete(key)
+    return client
+
+
+def _wait_for_a_warm_worker(client: redis.Redis, log: Path) -> None:
+    wait_for(
+        lambda: True if pool.pool_idle_count(client) == 1 else None,
+        timeout=60,
+        what="a warm worker",
+        log=log,
+    )
+
+
 @pytest.mark.parametrize("start", [[], ["--fresh-processes"]], ids=["forked", "fresh"])
 def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(
     tmp_path: Path, start: list[str]
 ) -> None:
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(f"{pool.PREFIX}*"):
-        client.delete(key)
+    client = _empty_pool_registry()
     log = tmp_path / "voice.log"
     args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1", *start]
 
     with running(args, env=subprocess_env(), log=log) as process:
-        wait_for(
-            lambda: True if pool.pool_idle_count(client) == 1 else None,
-            timeout=60,
-            what="a warm worker",
-            log=log,
-        )
+        _wait_for_a_warm_worker(client, log)
         heartbeat = wait_for(
             lambda: ServiceHeartbeat.objects.filter(name="voice-pool").first(),
             timeout=30,
@@ -117,3 +128,47 @@ def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(
     mode = "fresh processes" if start else "forked"
     assert f"voice pool: keeping 1 warm workers ({mode})" in log.read_text()
     assert pool.pool_idle_count(client) == 0
+
+
+def _speech_server_of(supervisor: int) -> psutil.Process | None:
+    for child in psutil.Process(supervisor).children():
+        try:
+            if "run_speech_server" in child.cmdline():
+                return child
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
+def test_the_voice_pool_restarts_its_speech_server_and_removes_it_at_stop(tmp_path: Path) -> None:
+    client = _empty_pool_registry()
+    log = tmp_path / "voice.log"
+    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1"]
+
+    with running(args, env=subprocess_env(), log=log) as process:
+        _wait_for_a_warm_worker(client, log)
+        first = _speech_server_of(process.pid)
+        assert first is not None
+        socket_path = first.cmdline()[-1]
+        first.kill()
+        second = wait_for(
+            lambda: s if (s := _speech_server_of(process.pid)) and s.pid != first.pid else None,
+            timeout=30,
+            what="a new speech server",
+            log=log,
+        )
+        second_socket = second.cmdline()[-1]
+        answers_again = wait_for(
+            lambda: True if speech_server_answers(socket_path) else None,
+            timeout=60,
+            what="the new speech server's answer",
+            log=log,
+        )
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+    assert answers_again
+    assert second_socket == socket_path
+    assert "voice pool: speech server died (exit -9)" in log.read_text()
+    assert not second.is_running()
+    assert not Path(socket_path).parent.exists()

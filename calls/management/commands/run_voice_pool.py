@@ -20,5 +20,15 @@ class Command(BaseCommand):
             help="start each worker as a new process instead of forking the preloaded pool",
         )
 
-    def handle(self, *args: Any, size: int, fresh_processes: bool, **options: Any) -> None:
-        PoolSupervisor(size=size, fork=not fresh_processes).run()
+        parser.add_argument(
+            "--in-process-speech",
+            action="store_true",
+            help="load the offline speech models into every worker instead of one speech server",
+        )
+
+    def handle(
+        self, *args: Any, size: int, fresh_processes: bool, in_process_speech: bool, **options: Any
+    ) -> None:
+        PoolSupervisor(
+            size=size, fork=not fresh_processes, speech_server=not in_process_speech
+        ).run()

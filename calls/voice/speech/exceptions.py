@@ -1,4 +1,4 @@
-"""Why a call's speech or language service could not be built from its config."""
+"""Why a call's speech or language service could not be built, or could not run."""
 
 from __future__ import annotations
 
@@ -47,3 +47,7 @@ class ProviderUnavailableError(SpeechConfigError):
         self.provider = provider
         self.missing_module = missing_module
         self.extra = extra
+
+
+class SpeechServerError(Exception):
+    """The shared speech server could not be reached, or could not do what was asked."""

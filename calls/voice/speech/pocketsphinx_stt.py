@@ -31,11 +31,12 @@ import wave
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from pocketsphinx import Decoder  # type: ignore[import-untyped]
 
+from calls.voice.speech.exceptions import SpeechServerError
 from templates_app.pipecat_compat import (
     Frame,
     Language,
@@ -78,6 +79,19 @@ class Grammar:
     phrases: frozenset[str]
 
 
+def phrase_key(phrases: Sequence[str]) -> tuple[str, ...]:
+    """The phrases as the decoder sees them: lower-case words, each phrase once, sorted."""
+    return tuple(sorted({" ".join(_TOKEN.findall(p.lower())) for p in phrases} - {""}))
+
+
+class Recognizer(Protocol):
+    """A pocketsphinx model: this process's own, or the shared speech server's."""
+
+    def grammar(self, phrases: Sequence[str]) -> Grammar | None: ...
+
+    def decode(self, pcm: bytes, grammar: Grammar | None) -> str: ...
+
+
 class PocketsphinxModel:
     """The process's one decoder: the bundled model, its free LM and the phrase grammars.
 
@@ -93,7 +107,7 @@ class PocketsphinxModel:
 
     def grammar(self, phrases: Sequence[str]) -> Grammar | None:
         """Compile (once per phrase set) the grammar for `phrases`; None means free LM."""
-        key = tuple(sorted({" ".join(_TOKEN.findall(p.lower())) for p in phrases} - {""}))
+        key = phrase_key(phrases)
         if not key:
             return None
         with self._lock:
@@ -175,7 +189,7 @@ class PocketsphinxSTTService(SegmentedSTTService):
     def __init__(
         self,
         *,
-        model: PocketsphinxModel,
+        model: Recognizer,
         phrases: Sequence[str] = (),
         sample_rate: int | None = None,
         **kwargs: Any,
@@ -210,7 +224,12 @@ class PocketsphinxSTTService(SegmentedSTTService):
         upsampled = await self._resampler.resample(_trim_silence(pcm, rate), rate, MODEL_RATE)
         # pocketsphinx holds the GIL while it decodes, so the thread mostly keeps the decode
         # off the loop's own call stack; the loop still pauses for the decode's length.
-        text = await asyncio.to_thread(self._model.decode, upsampled, self._grammar)
+        try:
+            text = await asyncio.to_thread(self._model.decode, upsampled, self._grammar)
+        except SpeechServerError:
+            # The turn is lost as if nothing was heard; the call goes on (user-idle prompts).
+            logger.exception("pocketsphinx: the speech server failed this segment")
+            text = ""
         await self.stop_processing_metrics()
         if text:
             yield TranscriptionFrame(text, USER_ID, time_now_iso8601(), Language.EN_US)

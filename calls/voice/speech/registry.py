@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,7 +42,12 @@ from calls.voice.speech.fixed_delay import (
     FixedDelayTTSService,
 )
 from calls.voice.speech.piper_voice import load_joe_voice
-from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService, load_pocketsphinx_model
+from calls.voice.speech.pocketsphinx_stt import (
+    PocketsphinxSTTService,
+    Recognizer,
+    load_pocketsphinx_model,
+)
+from calls.voice.speech.shared.client import RemoteRecognizer, RemoteVoice, SpeechServerClient
 from calls.voice.speech.vad import CallVADAnalyzer
 from config.types import PROVIDER_REQUIRED_SECRETS
 from templates_app.pipecat_compat import (
@@ -173,10 +179,27 @@ def _language(section: _Section) -> Language | None:
 
 # --- offline models, loaded once per process ---------------------------------------------
 
+# The voice pool sets this to its speech server's socket: its workers then use the models
+# loaded there instead of each loading its own (docs/adr/0002-shared-speech-server.md).
+SPEECH_SERVER_ENV = "BREEZE_SPEECH_SERVER"
+
 
 @cache
-def _joe_voice() -> PiperVoice:
-    return load_joe_voice()
+def _speech_server() -> SpeechServerClient | None:
+    path = os.environ.get(SPEECH_SERVER_ENV)
+    return SpeechServerClient(path) if path else None
+
+
+@cache
+def _recognizer() -> Recognizer:
+    client = _speech_server()
+    return RemoteRecognizer(client) if client is not None else load_pocketsphinx_model()
+
+
+@cache
+def _joe_voice() -> PiperVoice | RemoteVoice:
+    client = _speech_server()
+    return RemoteVoice(client) if client is not None else load_joe_voice()
 
 
 class _WarmPiperTTSService(PiperTTSService):
@@ -186,7 +209,7 @@ class _WarmPiperTTSService(PiperTTSService):
     this sets up the same state with the voice `warm_up()` loaded, so a call pays nothing.
     """
 
-    def __init__(self, *, voice: PiperVoice, sample_rate: int) -> None:
+    def __init__(self, *, voice: PiperVoice | RemoteVoice, sample_rate: int) -> None:
         TTSService.__init__(
             self,
             push_start_frame=True,
@@ -194,7 +217,7 @@ class _WarmPiperTTSService(PiperTTSService):
             sample_rate=sample_rate,
             settings=PiperTTSService.Settings(model=None, voice=OFFLINE_VOICE, language=None),
         )
-        self._voice = voice
+        self._voice = voice  # type: ignore[assignment]
 
 
 _spare_vad: list[CallVADAnalyzer] = []
@@ -203,7 +226,7 @@ _spare_vad: list[CallVADAnalyzer] = []
 @cache
 def _load_offline_models() -> None:
     started = time.perf_counter()
-    load_pocketsphinx_model()
+    _recognizer()
     _joe_voice()
     _spare_vad.append(CallVADAnalyzer())
     # Every LLM service, the rules engine too, builds Pipecat's OpenAI adapter, which imports
@@ -213,7 +236,11 @@ def _load_offline_models() -> None:
 
 
 def warm_up() -> None:
-    """Load pocketsphinx, the Piper joe voice and Silero VAD once per process (idempotent)."""
+    """Load pocketsphinx, the Piper joe voice and Silero VAD once per process (idempotent).
+
+    With a speech server (`SPEECH_SERVER_ENV`), pocketsphinx and Piper stay in it and this
+    process holds only a client.
+    """
     _load_offline_models()
     if not _spare_vad:
         # A warm worker always holds a loaded analyzer for its next call.
@@ -258,7 +285,7 @@ def _pocketsphinx(section: _Section, credentials: Credentials, sample_rate: int)
             field=section.field(f"options.{bad}"),
         )
     return PocketsphinxSTTService(
-        model=load_pocketsphinx_model(), phrases=[str(p) for p in phrases], sample_rate=sample_rate
+        model=_recognizer(), phrases=[str(p) for p in phrases], sample_rate=sample_rate
     )
 
 
