@@ -1,6 +1,7 @@
 """How many simultaneous simulated calls this machine sustains, and each worker's memory.
 
 Run: .venv/bin/python bench/concurrency.py [--steps 10,20,30,40] [--seconds 20] [--quick]
+     [--pool fork|fresh] [--speech shared|in-process]
 
 The real stack runs as separate processes, as in the end-to-end tests: Daphne (the media
 consumer and relay) and the voice pool supervisor with its warm workers; the workers run the
@@ -167,7 +168,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _supervise(frame_dir: str, *, fork: bool) -> None:
+def _supervise(frame_dir: str, *, fork: bool, speech_server: bool) -> None:
     """The pool supervisor with frame_probe.py's clock in its workers, sized by this bench."""
     import django
 
@@ -189,7 +190,12 @@ def _supervise(frame_dir: str, *, fork: bool) -> None:
             size = client.get(SIZE_KEY)
             self.size = int(size) if isinstance(size, bytes) else 0
 
-    SteppedSupervisor(size=0, fork=fork, manage=Path(__file__).with_name("frame_probe.py")).run()
+    SteppedSupervisor(
+        size=0,
+        fork=fork,
+        speech_server=speech_server,
+        manage=Path(__file__).with_name("frame_probe.py"),
+    ).run()
 
 
 # --- the provider side ----------------------------------------------------------------
@@ -296,6 +302,12 @@ class Sampler:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def workers(self) -> list[Any]:
+        return [child for child in self._children() if not _is_speech_server(child)]
+
+    def speech_server(self) -> Any | None:
+        return next(filter(_is_speech_server, self._children()), None)
+
+    def _children(self) -> list[Any]:
         import psutil  # type: ignore[import-untyped]
 
         try:
@@ -325,6 +337,15 @@ class Sampler:
                     self.peak_pss[worker.pid] = max(memory.pss, self.peak_pss.get(worker.pid, 0))
             if self.stop.wait(0.5):
                 return
+
+
+def _is_speech_server(process: Any) -> bool:
+    import psutil
+
+    try:
+        return "run_speech_server" in process.cmdline()
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -540,7 +561,7 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def run(steps: list[int], seconds: float, *, pool_mode: str) -> None:
+def run(steps: list[int], seconds: float, *, pool_mode: str, speech: str) -> None:
     import redis
 
     from calls.voice import pool
@@ -571,7 +592,16 @@ def run(steps: list[int], seconds: float, *, pool_mode: str) -> None:
     with (
         _process(daphne_args, logs / "web.log") as daphne,
         _process(
-            [sys.executable, __file__, "--supervise", str(frame_dir), "--pool", pool_mode],
+            [
+                sys.executable,
+                __file__,
+                "--supervise",
+                str(frame_dir),
+                "--pool",
+                pool_mode,
+                "--speech",
+                speech,
+            ],
             logs / "voice.log",
         ) as supervisor,
     ):
@@ -602,9 +632,17 @@ def run(steps: list[int], seconds: float, *, pool_mode: str) -> None:
         _wait(lambda: pool.pool_idle_count(client) >= warm, timeout=120, what="idle workers")
         idle_rss, idle_pss = _idle_memory_mb(supervisor.pid)
         print(
-            f"idle warm worker ({pool_mode}): RSS median {_median(idle_rss):.0f} MB, "
-            f"PSS median {_median(idle_pss):.0f} MB (n={len(idle_rss)}); target <= 200 MB"
+            f"idle warm worker ({pool_mode}, {speech} speech): RSS median "
+            f"{_median(idle_rss):.0f} MB, PSS median {_median(idle_pss):.0f} MB "
+            f"(n={len(idle_rss)}); target <= 200 MB"
         )
+        server = Sampler(supervisor.pid).speech_server()
+        if server is not None:
+            memory = server.memory_full_info()
+            print(
+                f"speech server (one per host): RSS {memory.rss / 2**20:.0f} MB, "
+                f"PSS {memory.pss / 2**20:.0f} MB"
+            )
         client.set(SIZE_KEY, 0)
 
 
@@ -616,18 +654,29 @@ def main() -> None:
     parser.add_argument(
         "--pool", choices=["fork", "fresh"], default="fork", help="how workers are started"
     )
+    parser.add_argument(
+        "--speech",
+        choices=["shared", "in-process"],
+        default="shared",
+        help="offline models in one speech server (as run_voice_pool does) or in every worker",
+    )
     parser.add_argument("--supervise", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.supervise:
-        _supervise(arguments.supervise, fork=arguments.pool == "fork")
+        _supervise(
+            arguments.supervise,
+            fork=arguments.pool == "fork",
+            speech_server=arguments.speech == "shared",
+        )
         return
     if arguments.quick:
-        run([4], 10.0, pool_mode=arguments.pool)
+        run([4], 10.0, pool_mode=arguments.pool, speech=arguments.speech)
     else:
         run(
             [int(n) for n in arguments.steps.split(",")],
             arguments.seconds,
             pool_mode=arguments.pool,
+            speech=arguments.speech,
         )
 
 
