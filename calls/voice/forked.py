@@ -10,6 +10,7 @@ copy-on-write; only what a call writes becomes its own.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
 import os
@@ -22,6 +23,18 @@ from django.db import connections
 from calls.voice.speech import registry
 
 logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Have the kernel send this process SIGTERM when the supervisor dies, even by SIGKILL.
+
+    An idle worker then leaves and a worker in a call finishes it (their SIGTERM handling),
+    and the speech server stops: none is left orphaned, holding memory and, for idle
+    workers, registered in Redis as ready for calls no supervisor will account for.
+    """
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def preload() -> None:
@@ -87,6 +100,7 @@ def _run_child(worker_id: str) -> None:
     from calls.voice.worker import CallWorker
 
     gc.freeze()  # what the supervisor made since the preload, as above
+    die_with_parent()
     # The supervisor's handlers stop the supervisor; the worker installs its own.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)

@@ -27,7 +27,7 @@ from calls.models import Call
 from calls.selectors import call_list_unfinished_on_workers
 from calls.services import call_end
 from calls.voice import pool
-from calls.voice.forked import fork_worker, preload
+from calls.voice.forked import die_with_parent, fork_worker, preload
 from calls.voice.speech.registry import SPEECH_SERVER_ENV
 from calls.voice.speech.shared.client import speech_server_answers
 from config.services import service_heartbeat_record
@@ -76,6 +76,13 @@ class PoolSupervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            self._supervise()
+        finally:
+            # Also when starting failed: no speech server or worker is left behind.
+            self._shutdown()
+
+    def _supervise(self) -> None:
         if self.speech_server:
             self._start_speech_server()
             self._wait_for_speech_server()
@@ -107,7 +114,6 @@ class PoolSupervisor:
                 self._record(client, busy)
                 last_record = now
             time.sleep(LOOP_SECONDS)
-        self._shutdown()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         logger.info("voice pool: %s received, stopping", signal.Signals(signum).name)
@@ -122,7 +128,8 @@ class PoolSupervisor:
             os.environ[SPEECH_SERVER_ENV] = self._speech_socket
         self._speech_started = time.monotonic()
         self._speech = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [self.python, str(self.manage), "run_speech_server", "--socket", self._speech_socket]
+            [self.python, str(self.manage), "run_speech_server", "--socket", self._speech_socket],
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - the supervisor runs no threads
         )
 
     def _wait_for_speech_server(self) -> None:
@@ -152,7 +159,8 @@ class PoolSupervisor:
             fork_worker(worker_id)
             if self.fork
             else subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-                [self.python, str(self.manage), "run_call_worker", "--worker-id", worker_id]
+                [self.python, str(self.manage), "run_call_worker", "--worker-id", worker_id],
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - the supervisor runs no threads
             )
         )
         self.spawned += 1
@@ -231,5 +239,6 @@ class PoolSupervisor:
         if self._speech is not None:
             self._speech.terminate()
             self._speech.wait()
+        if self._speech_socket:
             shutil.rmtree(Path(self._speech_socket).parent, ignore_errors=True)
         logger.info("voice pool: stopped")

@@ -172,3 +172,27 @@ def test_the_voice_pool_restarts_its_speech_server_and_removes_it_at_stop(tmp_pa
     assert "voice pool: speech server died (exit -9)" in log.read_text()
     assert not second.is_running()
     assert not Path(socket_path).parent.exists()
+
+
+@pytest.mark.parametrize("start", [[], ["--fresh-processes"]], ids=["forked", "fresh"])
+def test_a_voice_pool_killed_outright_takes_its_idle_workers_and_speech_server_with_it(
+    tmp_path: Path, start: list[str]
+) -> None:
+    client = _empty_pool_registry()
+    log = tmp_path / "voice.log"
+    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1", *start]
+
+    with running(args, env=subprocess_env(), log=log) as process:
+        _wait_for_a_warm_worker(client, log)
+        children = psutil.Process(process.pid).children()
+        process.kill()
+        process.wait(timeout=10)
+        all_stopped = wait_for(
+            lambda: True if not any(child.is_running() for child in children) else None,
+            timeout=10,
+            what="the orphaned worker and speech server to stop",
+            log=log,
+        )
+
+    assert len(children) == 2  # the idle worker and the speech server
+    assert all_stopped
