@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
@@ -94,25 +96,28 @@ def _empty_pool_registry() -> redis.Redis:
     return client
 
 
-def _wait_for_a_warm_worker(client: redis.Redis, log: Path) -> None:
-    wait_for(
-        lambda: True if pool.pool_idle_count(client) == 1 else None,
-        timeout=60,
-        what="a warm worker",
-        log=log,
-    )
+@contextmanager
+def _voice_pool(log: Path, *options: str) -> Iterator[tuple[subprocess.Popen[bytes], redis.Redis]]:
+    """`run_voice_pool --size 1`, once its worker is warm; stopped (SIGTERM) after the block."""
+    client = _empty_pool_registry()
+    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1", *options]
+    with running(args, env=subprocess_env(), log=log) as process:
+        wait_for(
+            lambda: True if pool.pool_idle_count(client) == 1 else None,
+            timeout=60,
+            what="a warm worker",
+            log=log,
+        )
+        yield process, client
 
 
 @pytest.mark.parametrize("start", [[], ["--fresh-processes"]], ids=["forked", "fresh"])
 def test_voice_pool_warms_workers_reports_and_stops_cleanly_on_sigterm(
     tmp_path: Path, start: list[str]
 ) -> None:
-    client = _empty_pool_registry()
     log = tmp_path / "voice.log"
-    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1", *start]
 
-    with running(args, env=subprocess_env(), log=log) as process:
-        _wait_for_a_warm_worker(client, log)
+    with _voice_pool(log, *start) as (process, client):
         heartbeat = wait_for(
             lambda: ServiceHeartbeat.objects.filter(name="voice-pool").first(),
             timeout=30,
@@ -141,12 +146,9 @@ def _speech_server_of(supervisor: int) -> psutil.Process | None:
 
 
 def test_the_voice_pool_restarts_its_speech_server_and_removes_it_at_stop(tmp_path: Path) -> None:
-    client = _empty_pool_registry()
     log = tmp_path / "voice.log"
-    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1"]
 
-    with running(args, env=subprocess_env(), log=log) as process:
-        _wait_for_a_warm_worker(client, log)
+    with _voice_pool(log) as (process, _client):
         first = _speech_server_of(process.pid)
         assert first is not None
         socket_path = first.cmdline()[-1]
@@ -178,12 +180,9 @@ def test_the_voice_pool_restarts_its_speech_server_and_removes_it_at_stop(tmp_pa
 def test_a_voice_pool_killed_outright_takes_its_idle_workers_and_speech_server_with_it(
     tmp_path: Path, start: list[str]
 ) -> None:
-    client = _empty_pool_registry()
     log = tmp_path / "voice.log"
-    args = [str(BIN / "python"), "manage.py", "run_voice_pool", "--size", "1", *start]
 
-    with running(args, env=subprocess_env(), log=log) as process:
-        _wait_for_a_warm_worker(client, log)
+    with _voice_pool(log, *start) as (process, _client):
         children = psutil.Process(process.pid).children()
         process.kill()
         process.wait(timeout=10)
