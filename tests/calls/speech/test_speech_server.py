@@ -17,6 +17,7 @@ import pytest
 from calls.voice.speech import registry
 from calls.voice.speech.exceptions import SpeechServerError
 from calls.voice.speech.pocketsphinx_stt import PocketsphinxSTTService, load_pocketsphinx_model
+from calls.voice.speech.shared import client as client_module
 from calls.voice.speech.shared.client import (
     RemoteRecognizer,
     RemoteVoice,
@@ -137,6 +138,8 @@ def test_a_bad_request_is_answered_with_an_error_and_the_connection_kept(
         client.request({"op": "sing"})
     with pytest.raises(SpeechServerError, match="phrases must be a list of strings"):
         client.request({"op": "transcribe", "phrases": "yes"}, b"\0\0")
+    with pytest.raises(SpeechServerError, match="synthesize needs text, a string"):
+        list(client.stream({"op": "synthesize", "text": 42}))
 
     assert client.request({"op": "hello"})[0] == {"sample_rate": 22050}
 
@@ -214,3 +217,19 @@ def test_a_forked_child_opens_its_own_connection(client: SpeechServerClient) -> 
     assert os.waitstatus_to_exitcode(status) == 0
     assert client._idle == [inherited]
     assert client.request({"op": "hello"})[0] == {"sample_rate": 22050}
+
+
+def test_a_server_that_never_answers_is_an_error_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "TIMEOUT_SECONDS", 0.2)
+    path = str(tmp_path / "silent.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.bind(path)
+        silent.listen()  # connections queue; nothing ever reads or answers them
+        client = SpeechServerClient(path)
+
+        with pytest.raises(SpeechServerError, match=r"silent\.sock: timed out"):
+            client.request({"op": "hello"})
+
+    assert client._idle == []

@@ -64,16 +64,17 @@ class SpeechServerClient:
             self.close()
         with self._lock:
             sock = self._idle.pop() if self._idle else None
-        reply = self._attempt(sock, header, body) if sock is not None else None
-        if reply is None:
-            # No idle connection, or it died with an earlier server: requests are pure
-            # functions of their input, so asking again on a new connection is safe.
-            self.close()
+        reply = None
+        if sock is not None:
+            try:
+                reply = self._attempt(sock, header, body)
+            except SpeechServerError:
+                # Perhaps a connection to an earlier server, as its siblings would be: a
+                # request is a pure function of its input, so it is asked again anew.
+                self.close()
+        if sock is None or reply is None:
             sock = self._connect()
             reply = self._attempt(sock, header, body)
-            if reply is None:
-                raise SpeechServerError(f"speech server at {self.path} closed the connection")
-        assert sock is not None
         try:
             yield self._checked(reply), sock
         except BaseException:
@@ -93,13 +94,17 @@ class SpeechServerClient:
             raise SpeechServerError(f"speech server at {self.path}: {error}") from error
         return sock
 
-    def _attempt(self, sock: socket.socket, header: dict[str, Any], body: bytes) -> Message | None:
+    def _attempt(self, sock: socket.socket, header: dict[str, Any], body: bytes) -> Message:
+        """Send a request and read the first reply; a socket that failed either is closed."""
         try:
             send_message(sock, header, body)
             return self._receive(sock)
-        except (SpeechServerError, OSError):
+        except OSError as error:
             sock.close()
-            return None
+            raise SpeechServerError(f"speech server at {self.path}: {error}") from error
+        except SpeechServerError:
+            sock.close()
+            raise
 
     def _receive(self, sock: socket.socket) -> Message:
         try:
