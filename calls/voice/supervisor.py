@@ -6,12 +6,9 @@ It replaces each worker that leaves and ends the calls of workers that died.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,8 +25,7 @@ from calls.selectors import call_list_unfinished_on_workers
 from calls.services import call_end
 from calls.voice import pool
 from calls.voice.forked import die_with_parent, fork_worker, preload
-from calls.voice.speech.registry import SPEECH_SERVER_ENV
-from calls.voice.speech.shared.client import speech_server_answers
+from calls.voice.speech_process import SpeechServerProcess
 from config.services import service_heartbeat_record
 
 logger = logging.getLogger(__name__)
@@ -38,10 +34,6 @@ LOOP_SECONDS = 0.1
 RECONCILE_SECONDS = 2.0
 HEARTBEAT_RECORD_SECONDS = 30.0
 STOP_GRACE_SECONDS = 120.0
-SPEECH_SERVER_START_SECONDS = 60.0
-# A speech server that keeps dying (a broken model install) is retried this often, not in a
-# tight loop.
-SPEECH_SERVER_RETRY_SECONDS = 5.0
 
 
 class WorkerProcess(Protocol):
@@ -69,9 +61,7 @@ class PoolSupervisor:
     spawned: int = 0
     crashed: int = 0
     _suspects: set[str] = field(default_factory=set)
-    _speech: subprocess.Popen[bytes] | None = None
-    _speech_socket: str = ""
-    _speech_started: float = 0.0
+    _speech: SpeechServerProcess | None = None
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -84,8 +74,9 @@ class PoolSupervisor:
 
     def _supervise(self) -> None:
         if self.speech_server:
-            self._start_speech_server()
-            self._wait_for_speech_server()
+            self._speech = SpeechServerProcess(python=self.python, manage=self.manage)
+            self._speech.start()
+            self._speech.wait_until_answering()
         if self.fork:
             started = time.monotonic()
             preload()
@@ -99,7 +90,8 @@ class PoolSupervisor:
         last_reconcile = last_record = 0.0
         while not self.stopping:
             self._reap()
-            self._restart_speech_server_if_dead()
+            if self._speech is not None and not self.stopping:
+                self._speech.restart_if_dead()
             busy = self._busy_workers(client)
             while len(self.children) - len(busy) < self.size and not self.stopping:
                 self._spawn()
@@ -118,40 +110,6 @@ class PoolSupervisor:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         logger.info("voice pool: %s received, stopping", signal.Signals(signum).name)
         self.stopping = True
-
-    def _start_speech_server(self) -> None:
-        if not self._speech_socket:
-            # A private directory: the socket answers anyone who can reach it.
-            directory = Path(tempfile.mkdtemp(prefix="breeze-speech-"))
-            self._speech_socket = str(directory / "speech.sock")
-            # Workers, forked or started afresh, find it in their environment.
-            os.environ[SPEECH_SERVER_ENV] = self._speech_socket
-        self._speech_started = time.monotonic()
-        self._speech = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [self.python, str(self.manage), "run_speech_server", "--socket", self._speech_socket],
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - the supervisor runs no threads
-        )
-
-    def _wait_for_speech_server(self) -> None:
-        assert self._speech is not None
-        while not speech_server_answers(self._speech_socket):
-            waited = time.monotonic() - self._speech_started
-            if self._speech.poll() is not None or waited > SPEECH_SERVER_START_SECONDS:
-                self._speech.kill()
-                raise RuntimeError(f"speech server did not start at {self._speech_socket}")
-            time.sleep(0.05)
-        waited = time.monotonic() - self._speech_started
-        logger.info("voice pool: speech server ready in %.2fs", waited)
-
-    def _restart_speech_server_if_dead(self) -> None:
-        # Not waited for: the supervisor keeps reaping and refilling meanwhile, and a worker's
-        # request in the next second or two fails that one turn (ADR 0002).
-        if self._speech is None or self._speech.poll() is None or self.stopping:
-            return
-        if time.monotonic() - self._speech_started < SPEECH_SERVER_RETRY_SECONDS:
-            return
-        logger.error("voice pool: speech server died (exit %s)", self._speech.returncode)
-        self._start_speech_server()
 
     def _spawn(self) -> str:
         worker_id = uuid.uuid4().hex[:12]
@@ -237,8 +195,5 @@ class PoolSupervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
         if self._speech is not None:
-            self._speech.terminate()
-            self._speech.wait()
-        if self._speech_socket:
-            shutil.rmtree(Path(self._speech_socket).parent, ignore_errors=True)
+            self._speech.stop()
         logger.info("voice pool: stopped")
